@@ -1,0 +1,51 @@
+#include "strvec.h"
+
+#include <stdlib.h>
+
+#include "xmalloc.h"
+
+const char *strvec_empty[] = { NULL };
+
+void
+strvec_init(struct strvec *sv)
+{
+	sv->v = (char **)strvec_empty;
+	sv->nr = sv->alloc = 0;
+}
+
+void
+strvec_push(struct strvec *sv, const char *s)
+{
+	if (sv->nr + 2 > sv->alloc) {
+		size_t n = sv->alloc ? sv->alloc * 2 : 8;
+
+		sv->v = xreallocarray(sv->alloc ? sv->v : NULL, n, sizeof(*sv->v));
+		sv->alloc = n;
+	}
+	sv->v[sv->nr++] = xstrdup(s);
+	sv->v[sv->nr] = NULL;
+}
+
+void
+strvec_pushv(struct strvec *sv, const char *const *v)
+{
+	for (; *v; v++)
+		strvec_push(sv, *v);
+}
+
+void
+strvec_clear(struct strvec *sv)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		free(sv->v[i]);
+	if (sv->alloc)
+		free(sv->v);
+	strvec_init(sv);
+}
+
+void
+strvec_copy(struct strvec *dst, const struct strvec *src)
+{
+	strvec_clear(dst);
+	strvec_pushv(dst, (const char *const *)src->v);
+}

@@ -1,0 +1,54 @@
+#include "daemon/api.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "daemon/store.h"
+
+static void
+handle_healthz(struct http_request *req, void *ctx)
+{
+	http_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void
+handle_state(struct http_request *req, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct strbuf err = STRBUF_INIT;
+
+	if (!d->state_valid || d->state_generation != store_generation(d->store)) {
+		strbuf_reset(&d->state_cache);
+		if (api_state_render(d, &d->state_cache, &err) == -1) {
+			log_warnx("GET /state: %s", err.buf);
+			http_respond_error(req, 500, "internal", "cannot read state: %s", err.buf);
+			strbuf_release(&err);
+			return;
+		}
+		d->state_generation = store_generation(d->store);
+		d->state_valid = 1;
+	}
+	http_respond(req, 200, "application/json", d->state_cache.buf, d->state_cache.len);
+	strbuf_release(&err);
+}
+
+const struct route api_routes[] = {
+	{ "GET", "/healthz", ROLE_PUBLIC, handle_healthz },
+	{ "GET", "/state", ROLE_VIEWER, handle_state },
+};
+
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+int
+api_authorize(struct http_request *req, enum role required, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	switch (d->cfg.auth) {
+	case AUTH_NONE:
+		req->identity = (void *)"local";
+		return 0;
+	}
+	http_respond_error(req, 500, "internal", "unknown auth mode");
+	return -1;
+}

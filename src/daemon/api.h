@@ -1,0 +1,26 @@
+/*
+ * api: sandod's HTTP routes (DESIGN.md section 3) as one table, and the
+ * authorization hook every route passes.
+ *
+ * Routes of section 3 that later issues implement are absent from the table,
+ * so they answer 404 until they land; none is stubbed.
+ */
+#ifndef SANDO_API_H
+#define SANDO_API_H
+
+#include <stddef.h>
+
+#include "daemon/daemon.h"
+#include "net/http.h"
+
+/* The route table and its length. */
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* The authorization hook: with auth = "none" every caller is "local". */
+int api_authorize(struct http_request *req, enum role required, void *ctx);
+
+/* Build the /state document (tiers in topology order) into out. */
+int api_state_render(struct daemon *d, struct strbuf *out, struct strbuf *err);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * daemon: the state of one running sandod, shared by its modules.
+ *
+ * One struct daemon lives for the whole process (main.c owns it); modules get
+ * a pointer and never free what it holds.
+ */
+#ifndef SANDO_DAEMON_H
+#define SANDO_DAEMON_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/strbuf.h"
+#include "daemon/config.h"
+#include "daemon/topology.h"
+
+struct store;
+struct http_server;
+
+struct daemon {
+	uv_loop_t *loop;
+	struct daemon_config cfg;
+	struct topology topo;
+	struct store *store;
+	struct http_server *http;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+	int stopping;
+
+	/* /state is rebuilt only when the store's generation moves */
+	struct strbuf state_cache;
+	uint64_t state_generation;
+	int state_valid;
+};
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * store: the daemon's state in SQLite (DESIGN.md section 6).
+ *
+ * store_open takes an exclusive lock file beside the database (a second
+ * sandod on the same database is refused, naming the holder's pid), opens the
+ * database read-write (never creating it over a corrupt or unreadable file),
+ * sets WAL and foreign keys, and applies the numbered migrations that are not
+ * yet applied, each in its own transaction.  A database whose schema is newer
+ * than the migrations given is refused.  Then store_recover marks what was in
+ * flight when the last daemon died as interrupted and frees tier locks.
+ *
+ * Every function returns 0 or -1 with a message in err (lowercase, values
+ * quoted); strings handed out are owned by the caller.
+ */
+#ifndef SANDO_STORE_H
+#define SANDO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strbuf.h"
+
+struct store;
+struct topology;
+
+struct store_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+
+/* The migrations built into sandod (generated from src/daemon/migrations/). */
+extern const struct store_migration store_migrations[];
+extern const size_t store_nmigrations;
+
+/* Open path (":memory:" allowed, without a lock file) and migrate it with
+ * migrations[0..n).  0 with *out set, or -1 with err. */
+int store_open(struct store **out, const char *path, const struct store_migration *migrations,
+    size_t n, struct strbuf *err);
+
+/* Close the database (checkpointing WAL) and release the lock file. */
+void store_close(struct store *st);
+
+/* The highest applied migration version. */
+int store_schema_version(struct store *st);
+
+/* Mark rows left in flight by a dead daemon 'interrupted' and clear stale
+ * tier locks; the number of rows changed goes to *changed. */
+int store_recover(struct store *st, int *changed, struct strbuf *err);
+
+/* Bring tiers and nodes in line with the topology in one transaction:
+ * renamed_from tiers take over their old rows, new tiers and nodes are added,
+ * tiers and nodes that left are kept and marked retired. */
+int store_sync_topology(struct store *st, const struct topology *topo, struct strbuf *err);
+
+/* A tier's row of tier_state; strings NULL when unset.  Release with
+ * store_tier_state_release. */
+struct store_tier_state {
+	char *current_version;
+	char *previous_version;
+	char *burn_in_started_at;
+	int frozen;
+	int retired;
+};
+
+/* Read tier name's state; -1 with err if the tier is unknown. */
+int store_tier_state(struct store *st, const char *tier, struct store_tier_state *out,
+    struct strbuf *err);
+
+/* Free the strings of a tier state. */
+void store_tier_state_release(struct store_tier_state *ts);
+
+/* The current version of node name into out ("" and 1 returned if unset, 0 if
+ * set, -1 on error). */
+int store_node_version(struct store *st, const char *node, struct strbuf *out,
+    struct strbuf *err);
+
+/* A counter bumped by every write through this store; readers cache on it. */
+uint64_t store_generation(const struct store *st);
+
+/* Append the current UTC time as RFC 3339 ("2026-06-02T10:00:00Z"). */
+void store_now(struct strbuf *out);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * store_int: what the store's files share (store.c, store_sync.c, ...).  Not
+ * for other modules: they use store.h.
+ *
+ * Statements are prepared once and cached by their SQL text's address (the
+ * SQL must be a string literal).  store_run binds parameters from a format:
+ * 's' a string (NULL binds NULL), 'i' an int64_t, 'd' a double.
+ */
+#ifndef SANDO_STORE_INT_H
+#define SANDO_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "core/strbuf.h"
+#include "daemon/store.h"
+
+struct store_stmt {
+	const char *sql;
+	sqlite3_stmt *stmt;
+	struct store_stmt *next;
+};
+
+struct store {
+	char *path;
+	sqlite3 *db;
+	int lock_fd;
+	uint64_t generation;
+	struct store_stmt *stmts;
+};
+
+/* Set err to "database '<path>': <what>: <sqlite message>"; returns -1. */
+int store_fail(struct store *st, struct strbuf *err, const char *what);
+
+/* Run SQL text (several statements allowed, no parameters). */
+int store_exec(struct store *st, const char *sql, struct strbuf *err);
+
+/* The cached statement for sql, reset and bound from fmt; NULL with err. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct strbuf *err,
+    const char *fmt, ...);
+
+/* Prepare, bind and step a statement that returns no rows; 0 or -1. */
+int store_run(struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...);
+
+/* A column as a new string, or NULL when the column is NULL. */
+char *store_column_dup(sqlite3_stmt *stmt, int col);
+
+/* Finalize every cached statement (before closing). */
+void store_stmts_finalize(struct store *st);
+
+#endif

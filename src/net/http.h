@@ -1,0 +1,135 @@
+/*
+ * http: the HTTP/1.1 server on libuv + llhttp.
+ *
+ * One server per daemon, on the daemon's loop.  Connections are keep-alive and
+ * may pipeline: requests on one connection are answered strictly in order (the
+ * connection stops parsing while a request awaits its response).  Limits:
+ * request line + headers above max_header bytes -> 431, a body above max_body
+ * -> 413, headers not complete within header_timeout_ms -> the connection is
+ * closed (408 if nothing was answered yet), an idle keep-alive connection is
+ * closed after idle_timeout_ms.  Malformed requests get 400 and the connection
+ * is closed.  Every error body is JSON: {"error":{"code":...,"message":...}}.
+ *
+ * Each request is routed through the route table (router.h); 404 for an unknown
+ * path, 405 with an Allow header for a known path with another method.  HEAD is
+ * not implied by GET: it is 405 unless a route names it (its answer then goes
+ * out without the body).  Before its handler, every matched route passes the
+ * server's authorize hook with the route's required role (a hook returning -1
+ * without answering gets a 403 sent for it).
+ *
+ * Responses always carry Content-Length (except 1xx/204/304, which have no
+ * body), Content-Type and "Connection: keep-alive" or "Connection: close".  The
+ * connection closes after the response to a request with "Connection: close",
+ * an HTTP/1.0 request without keep-alive, an Upgrade request, a refused
+ * request (400, 408, 413, 431), or any answer sent during shutdown; closing
+ * sends our FIN first and drains the client for up to 2 s so that it reads the
+ * answer instead of a reset.  The header timeout runs from accept, and from the
+ * first byte of each later request, until its headers are complete; a body
+ * that stalls for idle_timeout_ms is also answered 408.  "Expect: 100-continue"
+ * gets its interim answer when the body is within max_body.  The process
+ * ignores SIGPIPE from http_server_new on.
+ *
+ * Ownership: the server owns each struct http_request.  A handler must answer
+ * exactly once with one of the http_respond* calls, either before it returns
+ * or later from the loop (asynchronously); after answering, req is no longer
+ * valid.  If the client vanishes before an asynchronous answer, the request is
+ * kept until the handler answers, and the answer is discarded.
+ */
+#ifndef SANDO_HTTP_H
+#define SANDO_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/strbuf.h"
+#include "net/router.h"
+
+struct http_server;
+struct http_conn;
+
+struct http_header {
+	char *name;  /* as sent; compare case-insensitively */
+	char *value; /* leading/trailing whitespace removed */
+};
+
+struct http_request {
+	struct http_conn *conn;     /* NULL once the client has gone */
+	struct http_server *server;
+	const char *method;         /* "GET", "POST", ... */
+	struct strbuf target;       /* raw request target: path + '?' + query */
+	struct strbuf path;         /* raw path (no query), still percent-encoded */
+	struct strbuf query;        /* raw query without '?' ("" if none) */
+	size_t nheaders;
+	struct http_header *headers;
+	struct strbuf body;
+	const struct route *route;  /* the matched route */
+	struct route_params params; /* its bound placeholders (point into path) */
+	void *identity;             /* set by the authorize hook, if any */
+};
+
+/* Authorization hook: return 0 to let the request through to its handler, or
+ * answer the request itself (401/403) and return -1. */
+typedef int (*http_authorize_fn)(struct http_request *req, enum role required, void *ctx);
+
+struct http_server_options {
+	size_t max_header;          /* bytes of request line + headers; default 16 KiB */
+	size_t max_body;            /* default 1 MiB */
+	uint64_t header_timeout_ms; /* default 10 s */
+	uint64_t idle_timeout_ms;   /* default 60 s */
+};
+
+/* A server on loop with the given route table (not copied: it must outlive the
+ * server), authorize hook and context passed to handlers and the hook.  opts
+ * may be NULL for the defaults. */
+struct http_server *http_server_new(uv_loop_t *loop, const struct route *routes, size_t nroutes,
+    http_authorize_fn authorize, void *ctx, const struct http_server_options *opts);
+
+/* Bind and listen on "host:port" ("[::1]:port" for IPv6; port 0 picks a free
+ * one).  0 on success; -1 with a message in err. */
+int http_server_listen(struct http_server *srv, const char *hostport, struct strbuf *err);
+
+/* The port actually bound (useful after listening on port 0). */
+int http_server_port(const struct http_server *srv);
+
+/* Stop accepting, let in-flight responses finish, close idle connections; when
+ * every connection is closed call done(arg) (from the loop). */
+void http_server_shutdown(struct http_server *srv, void (*done)(void *arg), void *arg);
+
+/* Free a server after its shutdown completed. */
+void http_server_free(struct http_server *srv);
+
+/* The value of header name (case-insensitive), or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Append the decoded query parameter name ('+' is a space, first occurrence
+ * wins, "?name" alone is "") to out; 0 if present, -1 if absent or badly
+ * encoded (out unchanged). */
+int http_query_get(const struct http_request *req, const char *name, struct strbuf *out);
+
+/* Append len bytes of s, percent-decoded ('+' stays '+'), to out; -1 on a bad
+ * escape or a decoded NUL (out unchanged). */
+int http_url_decode(const char *s, size_t len, struct strbuf *out);
+
+/* Add "name: value" to the response req will get (Allow, WWW-Authenticate,
+ * Set-Cookie...); call it before answering.  A name or value with a line break
+ * is refused (logged and dropped). */
+void http_add_response_header(struct http_request *req, const char *name, const char *value);
+
+/* Answer with status and a body of content_type (the body is copied). */
+void http_respond(struct http_request *req, int status, const char *content_type, const char *body,
+    size_t len);
+
+/* Answer with status and a JSON body; takes ownership of (steals) json.  A NULL
+ * json (a failed json_pack) is answered 500 internal. */
+void http_respond_json(struct http_request *req, int status, json_t *json);
+
+/* Answer with status and {"error":{"code":code,"message":...}}. */
+void http_respond_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The reason phrase for a status code ("Not Found"). */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,98 @@
+# Helpers for sando's system tests (bats), after git's t/lib-git-daemon.sh:
+# a temporary workspace, a daemon on a free loopback port (listen = :0, the
+# port read back from its "ready:" line), and a teardown that stops it.
+#
+#   SANDOD      the sandod binary under test (set by tests/run-all.sh)
+#   SANDO_TOP   the repository root
+#   WS          the test's workspace; $WS/sandod.log holds the daemon's stderr
+#   URL         http://127.0.0.1:PORT once sando_start has returned
+
+: "${SANDO_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+: "${SANDOD:=$SANDO_TOP/build/src/daemon/sandod}"
+SHARED="$SANDO_TOP/../shared"
+
+sando_ws() {
+	WS="$BATS_TEST_TMPDIR/ws"
+	mkdir -p "$WS"
+}
+
+# Write a minimal daemon.toml + sando.toml (tiers given as TOML text in $1;
+# default: a first tier "host" and a tier "staging" with one local node).
+sando_config() {
+	sando_ws
+	local tiers=${1:-}
+	if [ -z "$tiers" ]; then
+		tiers=$(printf '[[tier]]\nname = "host"\n[[tier]]\nname = "staging"\n[[tier.node]]\nname = "s-1"\nssh_target = "local"\nrelease_root = "%s/nodes/s-1"\n' "$WS")
+	fi
+	cat >"$WS/daemon.toml" <<EOT
+listen = "127.0.0.1:0"
+db_path = "state/sando.db"
+topology_path = "sando.toml"
+workdir = "work"
+release_root = "releases"
+EOT
+	printf '[repo]\nbare_path = "%s/repo.git"\n%s\n' "$WS" "$tiers" >"$WS/sando.toml"
+}
+
+# Copy an example from shared/examples with its absolute paths moved into $WS
+# and listen moved to a free loopback port.  The files' keys stay unchanged.
+sando_config_example() {
+	sando_ws
+	local f
+	for f in daemon.toml sando.toml; do
+		sed -e "s#/srv/sando#$WS/srv#g" -e "s#/var/lib/sando#$WS/var#g" \
+			-e "s#/etc/sando#$WS#g" -e "s#/tmp/sando-dev#$WS#g" -e "s#/opt/mnw#$WS/opt#g" \
+			-e 's#^listen = .*#listen = "127.0.0.1:0"#' \
+			"$SHARED/examples/$1/$f" >"$WS/$f"
+	done
+	grep -q '^listen' "$WS/daemon.toml" || sed -i '1i listen = "127.0.0.1:0"' "$WS/daemon.toml"
+}
+
+# Start sandod on $WS/daemon.toml and wait for its ready line.
+sando_start() {
+	"$SANDOD" --config "$WS/daemon.toml" "$@" 2>>"$WS/sandod.log" &
+	SANDOD_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		if grep -q 'ready: listening' "$WS/sandod.log" 2>/dev/null; then
+			PORT=$(sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' "$WS/sandod.log" | tail -1)
+			URL="http://127.0.0.1:$PORT"
+			return 0
+		fi
+		kill -0 "$SANDOD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "sandod did not become ready:" >&2
+	cat "$WS/sandod.log" >&2
+	return 1
+}
+
+# Stop the daemon with SIGTERM and wait for it; its exit status in STOP_STATUS.
+sando_stop() {
+	[ -n "${SANDOD_PID:-}" ] || return 0
+	kill -TERM "$SANDOD_PID" 2>/dev/null || true
+	STOP_STATUS=0
+	wait "$SANDOD_PID" || STOP_STATUS=$?
+	SANDOD_PID=
+}
+
+# The daemon is alive, answers /healthz and its log shows no crash.
+sando_healthy() {
+	kill -0 "$SANDOD_PID"
+	run curl -sS -m 5 "$URL/healthz"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"status":"ok"}' ]
+	! grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer|fatal:' "$WS/sandod.log"
+}
+
+# curl with status code: sets status (curl's), CODE and BODY.
+http() {
+	local out
+	out=$(curl -sS -m 10 -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' "$@")
+	CODE=$out
+	BODY=$(cat "$BATS_TEST_TMPDIR/body" 2>/dev/null)
+}
+
+sando_teardown() {
+	sando_stop
+}
