@@ -7,8 +7,19 @@
  * all four string kinds with escapes and UTF-8 validation, integers in every
  * base with overflow detection, floats (inf/nan), booleans, offset and local
  * date-times, dates and times, arrays, inline tables, tables, arrays of tables,
- * dotted keys and all redefinition rules.  Nesting of arrays and inline tables
- * is limited to TOML_MAX_DEPTH so hostile input cannot exhaust the stack.
+ * dotted keys and all redefinition rules.
+ *
+ * Nesting is limited: at most TOML_MAX_DEPTH arrays and tables (the root table
+ * not counted) may nest inside each other, however they were made (headers,
+ * dotted keys, arrays, inline tables), so 128 levels parse and 129 fail with
+ * an error.  Hostile input cannot exhaust the stack, and code that walks a
+ * tree may recurse.
+ *
+ * Choices where TOML leaves room: a UTF-8 BOM at the start is skipped; CRLF
+ * inside multi-line strings becomes LF; a leap second (:60) is accepted; an
+ * integer outside int64 and a float outside the range of double are errors;
+ * fractional seconds beyond nanoseconds are truncated; an offset of -00:00
+ * reads as +00:00 (both format as Z).
  *
  * Ownership: the tree returned by toml_parse belongs to the caller and is freed
  * as a whole with toml_free(); every pointer inside it (strings, arrays,
@@ -94,7 +105,8 @@ struct toml_error {
 };
 
 /* Parse len bytes of TOML; on success *root is the root table and 0 is
- * returned; on failure -1 with err filled (call toml_error_release after). */
+ * returned; on failure -1 with err filled.  err is initialised either way, so
+ * toml_error_release may always be called after. */
 int toml_parse(const char *buf, size_t len, struct toml_value **root, struct toml_error *err);
 
 /* Free the message held by an error. */
