@@ -5,7 +5,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
-demo="$top/demo"
+demo=${SANDO_DEMO_DIR:-$top/demo}
 port=${SANDO_DEMO_PORT:-7766}
 
 mkdir -p "$demo/nodes/staging-1" "$demo/nodes/prod-1" "$demo/nodes/prod-2"
@@ -20,6 +20,7 @@ bin_names = ["demo-app"]
 release_contents = [
   { src = "static", dst = "static", required = true },
   { src = "docs", dst = "docs", required = false },
+  { src = "migrations", dst = "migrations", required = true },
 ]
 [build]
 dir = "."
@@ -71,4 +72,4 @@ EOT
 echo "sando demo: workspace $demo"
 echo "sando demo: API on http://127.0.0.1:$port  (try: curl -s http://127.0.0.1:$port/state)"
 echo "sando demo: Ctrl-C to stop"
-exec "$top/$build/src/daemon/sandod" --config "$demo/daemon.toml"
+exec "${SANDOD:-$top/$build/src/daemon/sandod}" --config "$demo/daemon.toml"

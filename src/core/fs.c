@@ -1,6 +1,10 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -47,4 +51,51 @@ fs_dirname(const char *path)
 	if (slash == path)
 		return xstrdup("/");
 	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	const char *p = data;
+
+	if (fd == -1)
+		return -1;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+static int
+fs_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+int
+fs_remove_tree(const char *path)
+{
+	if (nftw(path, fs_remove_one, 32, FTW_DEPTH | FTW_PHYS) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
 }

@@ -178,6 +178,20 @@ strbuf_remove(struct strbuf *sb, size_t pos, size_t len)
 }
 
 void
+strbuf_replace_all(struct strbuf *sb, const char *from, const char *to)
+{
+	size_t flen = strlen(from), tlen = strlen(to), pos = 0;
+	char *hit;
+
+	while (pos <= sb->len && (hit = memmem(sb->buf + pos, sb->len - pos, from, flen))) {
+		pos = (size_t)(hit - sb->buf);
+		strbuf_remove(sb, pos, flen);
+		strbuf_insert(sb, pos, to, tlen);
+		pos += tlen;
+	}
+}
+
+void
 strbuf_rtrim(struct strbuf *sb)
 {
 	size_t n = sb->len;

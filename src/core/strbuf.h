@@ -76,6 +76,9 @@ void strbuf_insertf(struct strbuf *sb, size_t pos, const char *fmt, ...)
 /* Remove len bytes starting at pos (clamped to the buffer). */
 void strbuf_remove(struct strbuf *sb, size_t pos, size_t len);
 
+/* Replace every occurrence of from (non-empty) with to. */
+void strbuf_replace_all(struct strbuf *sb, const char *from, const char *to);
+
 /* Strip trailing ASCII whitespace. */
 void strbuf_rtrim(struct strbuf *sb);
 

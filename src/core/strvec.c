@@ -1,5 +1,7 @@
 #include "strvec.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "xmalloc.h"
@@ -24,6 +26,20 @@ strvec_push(struct strvec *sv, const char *s)
 	}
 	sv->v[sv->nr++] = xstrdup(s);
 	sv->v[sv->nr] = NULL;
+}
+
+void
+strvec_pushf(struct strvec *sv, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+	strvec_push(sv, s);
+	free(s);
 }
 
 void

@@ -25,6 +25,9 @@ void strvec_init(struct strvec *sv);
 /* Append a copy of s. */
 void strvec_push(struct strvec *sv, const char *s);
 
+/* Append a printf-formatted string. */
+void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Append a copy of each string of a NULL-terminated array. */
 void strvec_pushv(struct strvec *sv, const char *const *v);
 

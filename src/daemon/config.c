@@ -40,6 +40,9 @@ static const struct cfg_field config_fields[] = {
 	    "build and gate logs (default <workdir>/../logs)" },
 	{ "scratch_db_url", CFG_CUSTOM, DC(scratch_db_url), NULL, 0, 0, 0, NULL, parse_scratch,
 	    print_scratch, "Postgres used by migration_dry_run" },
+	{ "hook_env_file", CFG_PATH, DC(hook_env_file), NULL, 0, 0, 0, NULL, NULL, NULL,
+	    "env file naming the daemon's URL for the post-receive hook (default "
+	    "sando.env beside this file)" },
 	{ "bin_names", CFG_ARGV, DC(bin_names), "[\"server\"]", 0, 0, 0, NULL, NULL, NULL,
 	    "binaries the build produces, copied into the release" },
 	{ "release_contents", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, parse_contents, print_contents,
@@ -311,6 +314,8 @@ config_load(struct daemon_config *cfg, const char *path, struct strbuf *err)
 	rc = cfg_apply(config_fields, NELEM(config_fields), root, cfg, &ctx);
 	if (rc == 0 && cfg->logs_root == NULL)
 		cfg->logs_root = xasprintf("%s/../logs", cfg->workdir);
+	if (rc == 0 && cfg->hook_env_file == NULL)
+		cfg->hook_env_file = xasprintf("%s/sando.env", cfg->dir);
 	toml_free(root);
 	return rc;
 }
@@ -327,6 +332,7 @@ config_release(struct daemon_config *cfg)
 	free(cfg->release_root);
 	free(cfg->logs_root);
 	free(cfg->scratch_db_url);
+	free(cfg->hook_env_file);
 	strvec_clear(&cfg->bin_names);
 	for (size_t i = 0; i < cfg->ncontents; i++) {
 		free(cfg->contents[i].src);

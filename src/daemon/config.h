@@ -42,6 +42,7 @@ struct daemon_config {
 	char *release_root;
 	char *logs_root;
 	char *scratch_db_url; /* NULL when unset */
+	char *hook_env_file;  /* where the post-receive hook reads the daemon's URL */
 	struct strvec bin_names;
 	struct content_row *contents;
 	size_t ncontents;

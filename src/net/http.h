@@ -10,6 +10,10 @@
  * closed after idle_timeout_ms.  Malformed requests get 400 and the connection
  * is closed.  Every error body is JSON: {"error":{"code":...,"message":...}}.
  *
+ * A request body must be JSON: a non-empty body without Content-Type
+ * application/json gets 415 (unsupported_media_type), one that does not parse
+ * 400 (malformed_json, naming line and column); handlers get it in req->json.
+ *
  * Each request is routed through the route table (router.h); 404 for an unknown
  * path, 405 with an Allow header for a known path with another method.  HEAD is
  * not implied by GET: it is 405 unless a route names it (its answer then goes
@@ -64,6 +68,7 @@ struct http_request {
 	size_t nheaders;
 	struct http_header *headers;
 	struct strbuf body;
+	json_t *json;               /* the parsed body (NULL when empty); owned by req */
 	const struct route *route;  /* the matched route */
 	struct route_params params; /* its bound placeholders (point into path) */
 	void *identity;             /* set by the authorize hook, if any */
@@ -113,8 +118,8 @@ int http_query_get(const struct http_request *req, const char *name, struct strb
 int http_url_decode(const char *s, size_t len, struct strbuf *out);
 
 /* Add "name: value" to the response req will get (Allow, WWW-Authenticate,
- * Set-Cookie...); call it before answering.  A name or value with a line break
- * is refused (logged and dropped). */
+ * Set-Cookie...); call it before answering.  A line break in either, or a ':'
+ * in the name, is refused (logged and dropped). */
 void http_add_response_header(struct http_request *req, const char *name, const char *value);
 
 /* Answer with status and a body of content_type (the body is copied). */

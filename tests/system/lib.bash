@@ -50,12 +50,15 @@ sando_config_example() {
 
 # Start sandod on $WS/daemon.toml and wait for its ready line.
 sando_start() {
+	local i skip
+	skip=$(cat "$WS/sandod.log" 2>/dev/null | wc -l)
 	"$SANDOD" --config "$WS/daemon.toml" "$@" 2>>"$WS/sandod.log" &
 	SANDOD_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		if grep -q 'ready: listening' "$WS/sandod.log" 2>/dev/null; then
-			PORT=$(sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' "$WS/sandod.log" | tail -1)
+	for i in $(seq 1 400); do
+		# only this start's lines count: an earlier run's ready line is stale
+		if tail -n +$((skip + 1)) "$WS/sandod.log" | grep -q 'ready: listening'; then
+			PORT=$(tail -n +$((skip + 1)) "$WS/sandod.log" |
+				sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' | tail -1)
 			URL="http://127.0.0.1:$PORT"
 			return 0
 		fi
