@@ -75,6 +75,31 @@ void store_tier_state_release(struct store_tier_state *ts);
 int store_node_version(struct store *st, const char *node, struct strbuf *out,
     struct strbuf *err);
 
+/* Insert a running build of sha; its id, or -1. */
+int64_t store_build_insert(struct store *st, const char *sha, const char *log_ref,
+    struct strbuf *err);
+
+/* Set a build's log reference (relative to logs_root). */
+int store_build_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err);
+
+/* Finish a running build with status ok/failed/aborted (version and error may
+ * be NULL); a build that is no longer running is left alone. */
+int store_build_finish(struct store *st, int64_t id, const char *status, const char *version,
+    const char *error, struct strbuf *err);
+
+/* The sha a version was staged from: 1 and sha set, 0 if not staged, -1. */
+int store_version_sha(struct store *st, const char *version, struct strbuf *sha,
+    struct strbuf *err);
+
+/* Record a staged version. */
+int store_version_insert(struct store *st, const char *version, const char *sha,
+    int64_t build_id, const char *digest, struct strbuf *err);
+
+/* Make version the tier's current one (the old current becomes previous; the
+ * burn-in clock restarts); nothing changes if it already is current. */
+int store_tier_advance(struct store *st, const char *tier, const char *version,
+    struct strbuf *err);
+
 /* A counter bumped by every write through this store; readers cache on it. */
 uint64_t store_generation(const struct store *st);
 

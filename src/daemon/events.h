@@ -1,0 +1,57 @@
+/*
+ * events: the typed event stream (DESIGN.md section 4).
+ *
+ * events_emit stamps an event with the next seq and the time, writes it to
+ * the events table (so a client reconnecting with ?since= misses nothing) and
+ * then hands the serialized object to every subscriber, in seq order.  The
+ * seq counter lives in memory, initialised from the table at start-up: one
+ * daemon owns the database (store.h's lock), so nobody else writes it.
+ *
+ * Subscribers are owned by their callers; they must unsubscribe before
+ * freeing the struct event_sub.  A sink is called from the loop and must not
+ * block; it may unsubscribe itself (and only itself) from inside the call.
+ */
+#ifndef SANDO_EVENTS_H
+#define SANDO_EVENTS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strbuf.h"
+
+struct store;
+
+struct event_sub {
+	void (*sink)(struct event_sub *sub, uint64_t seq, const char *json, size_t len);
+	void *arg;
+	struct event_sub *prev, *next;
+};
+
+struct events {
+	struct store *store;
+	uint64_t last_seq;
+	struct event_sub *subs;
+	struct event_sub *iter_next; /* the next subscriber while dispatching */
+	size_t nsubs;
+};
+
+/* Attach to a store and read the last seq; 0 or -1 with err. */
+int events_init(struct events *ev, struct store *st, struct strbuf *err);
+
+/* Emit an event of kind with the members of fields (stolen; may be NULL).
+ * Returns its seq, or 0 when it could not be persisted (logged; the event is
+ * then not sent either, so the live stream and the replay never disagree). */
+uint64_t events_emit(struct events *ev, const char *kind, json_t *fields);
+
+/* Add or remove a subscriber. */
+void events_subscribe(struct events *ev, struct event_sub *sub);
+void events_unsubscribe(struct events *ev, struct event_sub *sub);
+
+/* Call sink for each stored event with seq > since, in order, up to limit
+ * events (0: no limit); returns the last seq delivered (since if none) or -1. */
+int64_t events_replay(struct events *ev, uint64_t since, size_t limit,
+    void (*sink)(void *arg, uint64_t seq, const char *json, size_t len), void *arg,
+    struct strbuf *err);
+
+#endif

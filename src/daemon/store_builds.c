@@ -1,0 +1,96 @@
+/*
+ * store_builds: builds, versions and the first tier's advance after a build.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xmalloc.h"
+#include "daemon/store_int.h"
+
+int64_t
+store_build_insert(struct store *st, const char *sha, const char *log_ref, struct strbuf *err)
+{
+	struct strbuf now = STRBUF_INIT;
+	int rc;
+
+	store_now(&now);
+	rc = store_run(st, "INSERT INTO builds(sha, status, log_ref, requested_at, started_at) "
+			   "VALUES (?1, 'running', ?2, ?3, ?3)",
+	    err, "sss", sha, log_ref, now.buf);
+	strbuf_release(&now);
+	return rc == -1 ? -1 : sqlite3_last_insert_rowid(st->db);
+}
+
+int
+store_build_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err)
+{
+	return store_run(st, "UPDATE builds SET log_ref = ?2 WHERE id = ?1", err, "is", id,
+	    log_ref);
+}
+
+int
+store_build_finish(struct store *st, int64_t id, const char *status, const char *version,
+    const char *error, struct strbuf *err)
+{
+	struct strbuf now = STRBUF_INIT;
+	int rc;
+
+	store_now(&now);
+	rc = store_run(st,
+	    "UPDATE builds SET status = ?2, version = ?3, error = ?4, finished_at = ?5 "
+	    "WHERE id = ?1 AND status = 'running'",
+	    err, "issss", id, status, version, error, now.buf);
+	strbuf_release(&now);
+	return rc;
+}
+
+int
+store_version_sha(struct store *st, const char *version, struct strbuf *sha, struct strbuf *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT sha FROM versions WHERE version = ?1", err,
+	    "s", version);
+	int rc, ret;
+
+	strbuf_reset(sha);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		strbuf_addstr(sha, (const char *)sqlite3_column_text(stmt, 0));
+	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st, err, "read versions");
+	sqlite3_reset(stmt);
+	return ret;
+}
+
+int
+store_version_insert(struct store *st, const char *version, const char *sha, int64_t build_id,
+    const char *digest, struct strbuf *err)
+{
+	struct strbuf now = STRBUF_INIT;
+	int rc;
+
+	store_now(&now);
+	rc = store_run(st,
+	    "INSERT INTO versions(version, sha, build_id, bundle_digest, staged_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	    err, "ssiss", version, sha, build_id, digest, now.buf);
+	strbuf_release(&now);
+	return rc;
+}
+
+int
+store_tier_advance(struct store *st, const char *tier, const char *version, struct strbuf *err)
+{
+	struct strbuf now = STRBUF_INIT;
+	int rc;
+
+	store_now(&now);
+	rc = store_run(st,
+	    "UPDATE tier_state SET previous_version = current_version, current_version = ?2, "
+	    "burn_in_started_at = ?3, updated_at = ?3 "
+	    "WHERE tier_id = (SELECT id FROM tiers WHERE name = ?1) "
+	    "AND current_version IS NOT ?2",
+	    err, "sss", tier, version, now.buf);
+	strbuf_release(&now);
+	return rc;
+}
