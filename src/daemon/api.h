@@ -20,6 +20,14 @@ extern const size_t api_nroutes;
 /* The authorization hook: with auth = "none" every caller is "local". */
 int api_authorize(struct http_request *req, enum role required, void *ctx);
 
+/* Route handlers of api_builds.c. */
+void api_rebuild(struct http_request *req, void *ctx);
+void api_builds(struct http_request *req, void *ctx);
+void api_build(struct http_request *req, void *ctx);
+void api_build_log(struct http_request *req, void *ctx);
+void api_versions(struct http_request *req, void *ctx);
+void api_version_log(struct http_request *req, void *ctx);
+
 /* Build the /state document (tiers in topology order) into out. */
 int api_state_render(struct daemon *d, struct strbuf *out, struct strbuf *err);
 

@@ -11,11 +11,14 @@
 #include <uv.h>
 
 #include "core/strbuf.h"
+#include "core/strvec.h"
 #include "daemon/config.h"
+#include "daemon/events.h"
 #include "daemon/topology.h"
 
 struct store;
 struct http_server;
+struct build;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -26,6 +29,11 @@ struct daemon {
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	int stopping;
+	struct events events;
+	struct strvec env;          /* the default environment of child programs */
+	struct build *build;        /* the build in flight, or NULL */
+	int stage_busy;             /* a stage runs on the thread pool */
+	struct build *stage_waiter; /* a build waiting for that stage to stop */
 
 	/* /state is rebuilt only when the store's generation moves */
 	struct strbuf state_cache;

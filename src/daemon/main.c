@@ -13,7 +13,10 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "core/proc.h"
 #include "daemon/api.h"
+#include "daemon/build.h"
+#include "daemon/repo.h"
 #include "daemon/daemon.h"
 #include "daemon/store.h"
 #include "net/http.h"
@@ -132,6 +135,8 @@ open_store(struct daemon *d)
 		log_warnx("recovered %d operation(s) left in flight by a previous sandod", changed);
 	if (store_sync_topology(d->store, &d->topo, &err) == -1)
 		fatalx("topology '%s': %s", d->topo.file, err.buf);
+	if (events_init(&d->events, d->store, &err) == -1)
+		fatalx("events: %s", err.buf);
 	strbuf_release(&err);
 }
 
@@ -156,6 +161,8 @@ on_signal(uv_signal_t *h, int signum)
 	}
 	d->stopping = 1;
 	log_info("signal %d: shutting down, letting in-flight responses finish", signum);
+	build_abort_current(d, "the daemon is shutting down");
+	proc_cancel_all();
 	http_server_shutdown(d->http, shutdown_done, d);
 }
 
@@ -171,8 +178,37 @@ start_http(struct daemon *d)
 		log_warnx("listening on non-loopback address '%s' with auth = \"none\": anyone who "
 			  "can reach it can deploy; configure authentication or listen on 127.0.0.1",
 		    d->cfg.listen);
+	strbuf_release(&err);
+}
+
+/* The URL local clients (the post-receive hook) use to reach this daemon. */
+static void
+local_url(struct daemon *d, struct strbuf *url)
+{
+	struct strbuf host = STRBUF_INIT;
+	int port;
+
+	config_parse_listen(d->cfg.listen, &host, &port);
+	if (strcmp(host.buf, "0.0.0.0") == 0)
+		strbuf_reset(&host), strbuf_addstr(&host, "127.0.0.1");
+	else if (strcmp(host.buf, "::") == 0)
+		strbuf_reset(&host), strbuf_addstr(&host, "::1");
+	strbuf_addf(url, strchr(host.buf, ':') ? "http://[%s]:%d" : "http://%s:%d", host.buf,
+	    http_server_port(d->http));
+	strbuf_release(&host);
+}
+
+static void
+setup_repo(struct daemon *d)
+{
+	struct strbuf url = STRBUF_INIT, err = STRBUF_INIT;
+
+	local_url(d, &url);
+	if (repo_setup(d, url.buf, &err) == -1)
+		fatalx("repository '%s': %s", d->topo.bare_path, err.buf);
 	log_info("ready: listening on http://%s (port %d), database '%s', %zu tiers",
 	    d->cfg.listen, http_server_port(d->http), d->cfg.db_path, d->topo.ntiers);
+	strbuf_release(&url);
 	strbuf_release(&err);
 }
 
@@ -184,6 +220,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	strbuf_init(&d.state_cache, 0);
+	strvec_init(&d.env);
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
 	log_init("sandod", LOG_INFO + o.verbose);
@@ -192,6 +229,7 @@ main(int argc, char **argv)
 	open_store(&d);
 	d.loop = uv_default_loop();
 	start_http(&d);
+	setup_repo(&d);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -205,5 +243,6 @@ main(int argc, char **argv)
 	config_release(&d.cfg);
 	topology_release(&d.topo);
 	strbuf_release(&d.state_cache);
+	strvec_clear(&d.env);
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/strbuf.h"
 
 struct store;
@@ -99,6 +101,15 @@ int store_version_insert(struct store *st, const char *version, const char *sha,
  * burn-in clock restarts); nothing changes if it already is current. */
 int store_tier_advance(struct store *st, const char *tier, const char *version,
     struct strbuf *err);
+
+/* Builds, newest first, as JSON objects (id 0: all, up to limit). */
+json_t *store_builds_json(struct store *st, int64_t id, int64_t limit, struct strbuf *err);
+
+/* Staged versions, newest first. */
+json_t *store_versions_json(struct store *st, int64_t limit, struct strbuf *err);
+
+/* The build that staged version: its id, 0 if unknown, -1 on error. */
+int64_t store_version_build(struct store *st, const char *version, struct strbuf *err);
 
 /* A counter bumped by every write through this store; readers cache on it. */
 uint64_t store_generation(const struct store *st);

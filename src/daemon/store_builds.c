@@ -94,3 +94,80 @@ store_tier_advance(struct store *st, const char *tier, const char *version, stru
 	strbuf_release(&now);
 	return rc;
 }
+
+static json_t *
+column_json(sqlite3_stmt *stmt, int col)
+{
+	switch (sqlite3_column_type(stmt, col)) {
+	case SQLITE_NULL:
+		return json_null();
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(stmt, col));
+	default:
+		return json_string((const char *)sqlite3_column_text(stmt, col));
+	}
+}
+
+/* Rows of a statement as an array of objects named by the columns. */
+json_t *
+store_rows_json(struct store *st, sqlite3_stmt *stmt, struct strbuf *err)
+{
+	json_t *rows = json_array();
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		json_t *row = json_object();
+
+		for (int i = 0; i < sqlite3_column_count(stmt); i++)
+			json_object_set_new(row, sqlite3_column_name(stmt, i), column_json(stmt, i));
+		json_array_append_new(rows, row);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		store_fail(st, err, "read");
+		return NULL;
+	}
+	return rows;
+}
+
+json_t *
+store_builds_json(struct store *st, int64_t id, int64_t limit, struct strbuf *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+	    "SELECT id, sha, status, version, error, log_ref, requested_at, started_at, "
+	    "finished_at FROM builds WHERE ?1 = 0 OR id = ?1 ORDER BY id DESC LIMIT ?2",
+	    err, "ii", id, limit);
+
+	return stmt ? store_rows_json(st, stmt, err) : NULL;
+}
+
+json_t *
+store_versions_json(struct store *st, int64_t limit, struct strbuf *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+	    "SELECT version, sha, build_id, bundle_digest, staged_at FROM versions "
+	    "ORDER BY id DESC LIMIT ?1",
+	    err, "i", limit);
+
+	return stmt ? store_rows_json(st, stmt, err) : NULL;
+}
+
+int64_t
+store_version_build(struct store *st, const char *version, struct strbuf *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+	    "SELECT coalesce(build_id, 0) FROM versions WHERE version = ?1", err, "s", version);
+	int64_t id = 0;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		id = store_fail(st, err, "read versions");
+	sqlite3_reset(stmt);
+	return id;
+}

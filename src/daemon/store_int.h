@@ -44,6 +44,9 @@ int store_run(struct store *st, const char *sql, struct strbuf *err, const char 
 /* A column as a new string, or NULL when the column is NULL. */
 char *store_column_dup(sqlite3_stmt *stmt, int col);
 
+/* The rows of a prepared statement as a JSON array of objects; resets it. */
+json_t *store_rows_json(struct store *st, sqlite3_stmt *stmt, struct strbuf *err);
+
 /* Finalize every cached statement (before closing). */
 void store_stmts_finalize(struct store *st);
 

@@ -1,0 +1,183 @@
+#include "daemon/build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/proc.h"
+#include "core/xmalloc.h"
+#include "daemon/build_int.h"
+#include "daemon/daemon.h"
+#include "daemon/events.h"
+#include "daemon/repo.h"
+#include "daemon/store.h"
+
+int
+build_running(const struct daemon *d)
+{
+	return d->build != NULL;
+}
+
+static void
+build_free(struct build *b)
+{
+	free(b->worktree);
+	free(b->log_path);
+	free(b->version);
+	stage_result_release(&b->res);
+	free(b);
+}
+
+/* The build's last async step returned: free it if it was abandoned. */
+int
+build_settle(struct build *b)
+{
+	if (!b->aborted && !b->finished)
+		return 0;
+	build_free(b);
+	return 1;
+}
+
+void
+build_log(struct build *b, const char *fmt, ...)
+{
+	struct strbuf line = STRBUF_INIT;
+	va_list ap;
+	FILE *f;
+
+	strbuf_addstr(&line, "sando: ");
+	va_start(ap, fmt);
+	strbuf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	strbuf_addch(&line, '\n');
+	f = fopen(b->log_path, "a");
+	if (f) {
+		fwrite(line.buf, 1, line.len, f);
+		fclose(f);
+	}
+	strbuf_release(&line);
+}
+
+static json_t *
+build_fields(struct build *b)
+{
+	return json_pack("{s:I, s:s}", "build_id", (json_int_t)b->id, "sha", b->sha);
+}
+
+void
+build_fail(struct build *b, const char *step, const char *fmt, ...)
+{
+	struct daemon *d = b->d;
+	struct strbuf msg = STRBUF_INIT, err = STRBUF_INIT;
+	json_t *f = build_fields(b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	build_log(b, "build failed at %s: %s", step, msg.buf);
+	log_warnx("build %lld of %.12s failed at %s: %s", (long long)b->id, b->sha, step, msg.buf);
+	if (store_build_finish(d->store, b->id, "failed", b->version, msg.buf, &err) == -1)
+		log_warnx("build %lld: %s", (long long)b->id, err.buf);
+	json_object_set_new(f, "step", json_string(step));
+	json_object_set_new(f, "error", json_string(msg.buf));
+	events_emit(&d->events, "build_failed", f);
+	b->finished = 1;
+	d->build = NULL;
+	build_cleanup_worktrees(d, b->id);
+	strbuf_release(&msg);
+	strbuf_release(&err);
+}
+
+void
+build_succeed(struct build *b)
+{
+	struct daemon *d = b->d;
+	struct strbuf err = STRBUF_INIT;
+	json_t *f = build_fields(b);
+	const struct tier_config *first = &d->topo.tiers[0];
+
+	build_log(b, "staged version '%s' (bundle %s)", b->version, b->res.bundle_digest);
+	if (store_build_finish(d->store, b->id, "ok", b->version, NULL, &err) == -1)
+		log_warnx("build %lld: %s", (long long)b->id, err.buf);
+	json_object_set_new(f, "version", json_string(b->version));
+	json_object_set_new(f, "bundle_digest", json_string(b->res.bundle_digest));
+	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(uv_now(d->loop) - b->t0)));
+	events_emit(&d->events, "build_ok", f);
+	log_info("build %lld of %.12s staged version '%s'", (long long)b->id, b->sha, b->version);
+	/* Until the gates engine lands, a first tier without gates advances. */
+	if (first->ngates == 0 &&
+	    store_tier_advance(d->store, first->name, b->version, &err) == -1)
+		log_warnx("tier '%s': %s", first->name, err.buf);
+	b->finished = 1;
+	d->build = NULL;
+	build_cleanup_worktrees(d, b->id);
+	strbuf_release(&err);
+}
+
+static void
+build_abort(struct build *b, const char *why)
+{
+	struct daemon *d = b->d;
+	struct strbuf err = STRBUF_INIT;
+	json_t *f = build_fields(b);
+
+	b->aborted = 1;
+	b->cancel = 1;
+	if (b->proc)
+		proc_cancel(b->proc);
+	build_log(b, "build aborted: %s", why);
+	if (store_build_finish(d->store, b->id, "aborted", NULL, why, &err) == -1)
+		log_warnx("build %lld: %s", (long long)b->id, err.buf);
+	json_object_set_new(f, "reason", json_string(why));
+	events_emit(&d->events, "build_aborted", f);
+	log_info("build %lld of %.12s aborted: %s", (long long)b->id, b->sha, why);
+	d->build = NULL;
+	strbuf_release(&err);
+}
+
+void
+build_abort_current(struct daemon *d, const char *why)
+{
+	if (d->build)
+		build_abort(d->build, why);
+}
+
+int64_t
+build_start(struct daemon *d, const char *sha, struct strbuf *err)
+{
+	struct build *b;
+	struct strbuf ref = STRBUF_INIT;
+	int64_t id;
+
+	if (d->build) {
+		struct strbuf why = STRBUF_INIT;
+
+		strbuf_addf(&why, "superseded by a newer build of %.12s", sha);
+		build_abort(d->build, why.buf);
+		strbuf_release(&why);
+	}
+	id = store_build_insert(d->store, sha, NULL, err);
+	if (id == -1)
+		return -1;
+	b = xcalloc(1, sizeof(*b));
+	b->d = d;
+	b->id = id;
+	memcpy(b->sha, sha, 40);
+	b->t0 = uv_now(d->loop);
+	stage_result_init(&b->res);
+	strbuf_addf(&ref, "builds/%lld.log", (long long)id);
+	b->log_path = xasprintf("%s/%s", d->cfg.logs_root, ref.buf);
+	b->worktree = xasprintf("%s/build-%lld", d->cfg.workdir, (long long)id);
+	store_build_set_log(d->store, id, ref.buf, err);
+	d->build = b;
+	events_emit(&d->events, "build_start", build_fields(b));
+	build_log(b, "build %lld of %s", (long long)id, sha);
+	strbuf_release(&ref);
+	build_step_worktree(b);
+	return id;
+}

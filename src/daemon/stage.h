@@ -1,0 +1,78 @@
+/*
+ * stage: copy a build's outputs into a self-contained release directory with
+ * a SHA-256 manifest (DESIGN.md sections 2 and 7; issue 3).
+ *
+ * stage_run is blocking and touches no loop state, so the build runs it on
+ * libuv's thread pool; it reads each source file once, hashing while it
+ * writes the copy.  Layout of a staged release:
+ *
+ *   <release_root>/<version>.partial/   while staging (removed first if left over)
+ *   <release_root>/<version>/           after the final rename (atomic)
+ *       <bin>                           each bin_names entry, mode 0755
+ *       <dst>/...                       each release_contents row (cp -a semantics:
+ *                                       modes kept, rows merge into one dst)
+ *       .sando/manifest.json            every other path: type, size, mode, sha256
+ *
+ * Regular files are written 0644 or 0755 (0755 when any execute bit was set in
+ * the source).  A symlink whose target resolves inside the release is kept as a
+ * symlink; one that points outside is replaced by a copy of what it points at,
+ * so no symlink in a release points outside it; a dangling symlink is an error.
+ * Sources are resolved under the worktree with realpath: a row whose source
+ * escapes the worktree is an error.
+ *
+ * The bundle digest is the SHA-256 of the manifest's canonical text: one line
+ * "<type> <mode-octal> <size> <sha256-or-target> <path>\n" per entry, sorted by
+ * path (bytewise).  The manifest is written with the digest in it.
+ */
+#ifndef SANDO_STAGE_H
+#define SANDO_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strbuf.h"
+#include "core/strvec.h"
+
+struct stage_row {
+	const char *src; /* worktree-relative file or directory */
+	const char *dst; /* release-relative destination */
+	int required;    /* a missing src fails the stage; else a warning */
+};
+
+struct stage_request {
+	const char *worktree;      /* absolute path of the checked-out tree */
+	const char *artifact_dir;  /* worktree-relative directory holding the binaries */
+	const char *const *bins;   /* NULL-terminated binary names */
+	const struct stage_row *rows;
+	size_t nrows;
+	const char *release_root;  /* absolute; releases land in <release_root>/<version>/ */
+	const char *version;       /* a validated version string (safe as a file name) */
+	const char *sha;           /* the commit, recorded in the manifest */
+	volatile int *cancel;      /* checked between files; non-zero aborts with "cancelled" */
+};
+
+struct stage_result {
+	struct strbuf error;       /* set when stage_run returns -1 */
+	struct strvec warnings;    /* e.g. "optional release content 'x' is missing" */
+	char bundle_digest[65];    /* hex SHA-256, NUL-terminated */
+	uint64_t bytes;            /* bytes of regular files copied */
+	size_t files;              /* entries in the manifest */
+};
+
+/* Initialise a result before stage_run. */
+void stage_result_init(struct stage_result *res);
+
+/* Free what a result holds. */
+void stage_result_release(struct stage_result *res);
+
+/* Stage req into <release_root>/<version>/.  0 on success; -1 with
+ * res->error set (the .partial directory is removed; nothing else changes).
+ * An existing <release_root>/<version>/ is an error: versions are immutable. */
+int stage_run(const struct stage_request *req, struct stage_result *res);
+
+/* Check a staged release against its manifest (every path, type, size and
+ * mode, nothing extra; with hash = 1 also every file's SHA-256).  0 when it
+ * matches; -1 with the first difference in err. */
+int stage_verify(const char *release_dir, int hash, struct strbuf *err);
+
+#endif
