@@ -304,8 +304,13 @@ build_step_stage(struct build *b)
 static void
 cleanup_done(int status, const char *out, size_t len, void *arg)
 {
-	if (status != 0)
-		log_warnx("worktree cleanup: git exited %d: %.*s", status, (int)len, out);
+	char *path = arg;
+
+	/* a worktree whose "git worktree add" was killed half-way is not one
+	 * git knows: remove the directory itself */
+	if (status != 0 && path && fs_remove_tree(path) == -1)
+		log_warn("cannot remove worktree '%s'", path);
+	free(path);
 }
 
 void
@@ -329,8 +334,12 @@ build_cleanup_worktrees(struct daemon *d, int64_t keep_id)
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%s", d->cfg.workdir, de->d_name);
 		args[3] = path.buf;
-		if (repo_git(d, NULL, args, NULL, cleanup_done, NULL, NULL, &err) == -1)
+		char *arg = xstrdup(path.buf);
+
+		if (repo_git(d, NULL, args, NULL, cleanup_done, arg, NULL, &err) == -1) {
 			log_warnx("cannot remove worktree '%s': %s", path.buf, err.buf);
+			free(arg);
+		}
 	}
 	if (dir)
 		closedir(dir);

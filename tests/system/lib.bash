@@ -85,7 +85,7 @@ sando_healthy() {
 	run curl -sS -m 5 "$URL/healthz"
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"status":"ok"}' ]
-	! grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer|fatal:' "$WS/sandod.log"
+	! grep -E 'AddressSanitizer|runtime error|LeakSanitizer|sandod fatal:' "$WS/sandod.log"
 }
 
 # curl with status code: sets status (curl's), CODE and BODY.
@@ -98,4 +98,76 @@ http() {
 
 sando_teardown() {
 	sando_stop
+}
+
+# --- builds -----------------------------------------------------------------
+
+# A daemon config for a tiny app: build.sh writes out/app; VERSION holds the
+# version; static/ is a required content row, docs/ an optional one.  $1 adds
+# daemon.toml lines, $2 replaces the tiers.
+sando_config_build() {
+	sando_config "${2:-}"
+	cat >>"$WS/daemon.toml" <<EOT
+bin_names = ["app"]
+release_contents = [
+  { src = "static", dst = "static", required = true },
+  { src = "docs", dst = "docs", required = false },
+]
+${1:-}
+[build]
+dir = "."
+command = ["sh", "build.sh"]
+artifact_dir = "out"
+version_from = "VERSION"
+timeout_s = ${BUILD_TIMEOUT:-60}
+EOT
+}
+
+# Create the app's working repository in $WS/app with build.sh body $1.
+sando_app() {
+	local app="$WS/app"
+	rm -rf "$app"
+	mkdir -p "$app/static/css"
+	git init -q -b main "$app"
+	printf '%s\n' "${VERSION:-1.0.0}" >"$app/VERSION"
+	echo '<h1>app</h1>' >"$app/static/index.html"
+	echo 'body{}' >"$app/static/css/site.css"
+	cat >"$app/build.sh" <<EOT
+set -e
+mkdir -p out
+printf '#!/bin/sh\necho app\n' >out/app
+${1:-}
+EOT
+	sando_commit "initial"
+}
+
+sando_commit() {
+	git -C "$WS/app" add -A
+	git -C "$WS/app" -c user.email=t@example.com -c user.name=t commit -q -m "$1"
+	git -C "$WS/app" rev-parse HEAD
+}
+
+# Push the app's main branch (or the refs given) to the daemon's bare repository.
+sando_push() {
+	[ $# -gt 0 ] || set -- main
+	git -C "$WS/app" push -q "$WS/repo.git" "$@" 2>&1
+}
+
+# Wait until build $1 is no longer running; prints its JSON.
+wait_build() {
+	local i out
+	for i in $(seq 1 600); do
+		out=$(curl -sS "$URL/builds/$1")
+		case "$(echo "$out" | jq -r .status 2>/dev/null)" in
+		running | null | "") sleep 0.05 ;;
+		*) echo "$out"; return 0 ;;
+		esac
+	done
+	echo "build $1 still running: $out" >&2
+	return 1
+}
+
+# Count the processes whose command line contains $1.
+procs_matching() {
+	pgrep -f -c -- "$1" || true
 }
