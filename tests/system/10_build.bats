@@ -119,24 +119,26 @@ teardown() { sando_teardown; }
 @test "a build that hangs is stopped at its timeout, with its whole group" {
 	BUILD_TIMEOUT=2 sando_config_build
 	sando_start
-	sando_app "sleep 60 # sando-hang-$BATS_TEST_NUMBER"
+	sando_app "sleep 3601"
 	sando_push
+	sleep 0.5
+	[ "$(procs_matching "sleep 3601")" = 1 ]
 	build=$(wait_build 1)
 	[ "$(echo "$build" | jq -r .status)" = failed ]
 	[[ "$(echo "$build" | jq -r .error)" == *"timed out after 2 s"* ]]
 	sleep 0.5
-	[ "$(procs_matching "sando-hang-$BATS_TEST_NUMBER")" = 0 ]
+	[ "$(procs_matching "sleep 3601")" = 0 ]
 }
 
 @test "a background child of the build does not survive it" {
 	sando_config_build
 	sando_start
-	sando_app "(sleep 300 # sando-bg-$BATS_TEST_NUMBER
-) >/dev/null 2>&1 &"
+	sando_app "sleep 3602 >/dev/null 2>&1 & echo \$! >$WS/bg.pid"
 	sando_push
 	[ "$(wait_build 1 | jq -r .status)" = ok ]
 	sleep 0.5
-	[ "$(procs_matching "sando-bg-$BATS_TEST_NUMBER")" = 0 ]
+	[ -s "$WS/bg.pid" ] # the child was started
+	[ "$(procs_matching "sleep 3602")" = 0 ]
 }
 
 @test "a missing required content row fails the build and stages nothing" {
@@ -205,7 +207,7 @@ teardown() { sando_teardown; }
 @test "50 rebuilds in one second: one completes, the rest are aborted" {
 	sando_config_build
 	sando_start
-	sando_app "sleep 0.3 # sando-storm-$BATS_TEST_NUMBER"
+	sando_app "sleep 0.3603"
 	sando_push
 	wait_build 1 >/dev/null
 	local pids=()
@@ -221,26 +223,26 @@ teardown() { sando_teardown; }
 	[ "$(curl -s "$URL/builds" | jq '[.[] | select(.id > 1 and .status == "ok")] | length')" = 1 ]
 	[ "$(curl -s "$URL/builds" | jq '[.[] | select(.id > 1 and .status == "aborted")] | length')" = 49 ]
 	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM events WHERE kind = 'build_aborted'")" = 49 ]
-	[ "$(procs_matching "sando-storm-$BATS_TEST_NUMBER")" = 0 ]
+	[ "$(procs_matching "sleep 0.3603")" = 0 ]
 	sando_healthy
 }
 
 @test "sandod killed during a build: interrupted on restart, rebuild works" {
 	sando_config_build
 	sando_start
-	sando_app "sleep 3 # sando-kill-$BATS_TEST_NUMBER"
+	sando_app "sleep 3.604"
 	sando_push
 	sleep 0.5
 	[ "$(curl -s "$URL/builds/1" | jq -r .status)" = running ]
 	kill -KILL "$SANDOD_PID"
 	wait "$SANDOD_PID" || true
 	SANDOD_PID=
-	pkill -f "sando-kill-$BATS_TEST_NUMBER" || true
+	pkill -f "sleep 3.604" || true
 	sando_start
 	grep -q 'recovered 1 operation' "$WS/sandod.log"
 	[ "$(curl -s "$URL/builds/1" | jq -r .status)" = interrupted ]
 	[ "$(curl -s "$URL/versions" | jq length)" = 0 ]
-	sed -i 's/sleep 3/true/' "$WS/app/build.sh"; sando_commit quick >/dev/null
+	sed -i 's/sleep 3.604/true/' "$WS/app/build.sh"; sando_commit quick >/dev/null
 	sando_push
 	[ "$(wait_build 2 | jq -r .status)" = ok ]
 	[ "$(curl -s "$URL/versions" | jq -r '.[0].version')" = 1.0.0 ]
@@ -255,4 +257,39 @@ teardown() { sando_teardown; }
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | grep -c 'sando: warning: could not reach the daemon')" = 1 ]
 	[ "$(git -C "$WS/repo.git" rev-parse main)" = "$(git -C "$WS/app" rev-parse HEAD)" ]
+}
+
+@test "the API answers while a 150 MB release is being staged" {
+	sando_config_build
+	sando_start
+	# 150 MB of content: the copy and its hashing run off the event loop
+	sando_app 'head -c 157286400 /dev/zero >static/big.bin'
+	sando_push
+	local during=0 i
+	for i in $(seq 1 400); do
+		st=$(curl -sS -m 2 "$URL/builds/1" | jq -r .status)
+		[ "$st" = running ] || break
+		if grep -q "staging version" "$WS/logs/builds/1.log" 2>/dev/null; then
+			run curl -sS -m 2 "$URL/healthz"
+			[ "$status" -eq 0 ]
+			during=$((during + 1))
+		fi
+		sleep 0.01
+	done
+	[ "$(wait_build 1 | jq -r .status)" = ok ]
+	[ "$during" -ge 1 ]
+	[ "$(stat -c %s "$WS/releases/1.0.0/static/big.bin")" = 157286400 ]
+}
+
+@test "SIGTERM during a build aborts it, kills its processes and exits 0" {
+	sando_config_build
+	sando_start
+	sando_app "sleep 3605"
+	sando_push
+	sleep 0.5
+	[ "$(procs_matching "sleep 3605")" -ge 1 ]
+	sando_stop
+	[ "$STOP_STATUS" -eq 0 ]
+	[ "$(procs_matching "sleep 3605")" = 0 ]
+	[ "$(sqlite3 "$WS/state/sando.db" 'SELECT status FROM builds WHERE id = 1')" = aborted ]
 }

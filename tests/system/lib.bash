@@ -167,7 +167,8 @@ wait_build() {
 	return 1
 }
 
-# Count the processes whose command line contains $1.
+# Count the processes whose command line contains $1 (use a unique argv,
+# like "sleep 3601": a comment in a script is not on any command line).
 procs_matching() {
 	pgrep -f -c -- "$1" || true
 }
