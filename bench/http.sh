@@ -51,10 +51,12 @@ for _ in $(seq 100); do grep -q 'ready:' "$ws/log" && break; sleep 0.05; done
 port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$ws/log")
 sleep 0.5
 rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+anon_idle=$(awk '/RssAnon/ {print $2}' /proc/$pid/status)
+pss_idle=$(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup)
 bytes=$(curl -s "http://127.0.0.1:$port/state" | wc -c)
 
 echo "== sandod $(git -C "$top" rev-parse --short HEAD 2>/dev/null), $(nproc) cores, /state = $bytes bytes"
-echo "idle RSS: ${rss_idle} kB (target < 5120 kB)"
+echo "idle RSS: ${rss_idle} kB (target < 5120 kB); PSS ${pss_idle} kB; anonymous ${anon_idle} kB"
 taskset -c 1 wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/state" | tee "$ws/wrk"
 rps=$(awk '/Requests\/sec/ {print $2}' "$ws/wrk")
 p99=$(awk '$1 == "99%" {print $2}' "$ws/wrk")

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,21 +90,6 @@ stage_path_under(const char *path, const char *root)
 	if (n == 1 && root[0] == '/')
 		return path[0] == '/';
 	return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf path (symlinks are removed, never followed). */
-static int
-remove_tree(const char *path)
-{
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1 && errno != ENOENT)
-		return -1;
-	return 0;
 }
 
 /* Normalise a worktree- or release-relative path into out ("" for "."):
@@ -245,8 +229,10 @@ stage_prepare(struct stage_ctx *c, struct strbuf *final, int *created)
 	const struct stage_request *req = c->req;
 	const char *v = req->version ? req->version : "";
 	struct stat st;
+	size_t vlen = strlen(v), plen = strlen(".partial");
 
-	if (*v == '\0' || strchr(v, '/') || strchr(v, '\n') || !strcmp(v, ".") || !strcmp(v, ".."))
+	if (*v == '\0' || strchr(v, '/') || strchr(v, '\n') || !strcmp(v, ".") ||
+	    !strcmp(v, "..") || (vlen >= plen && strcmp(v + vlen - plen, ".partial") == 0))
 		return stage_error(c, "invalid version '%s'", stage_disp(c, v));
 	if (req->worktree == NULL || (c->worktree = realpath(req->worktree, NULL)) == NULL)
 		return stage_error(c, "cannot resolve worktree '%s': %s",
@@ -265,7 +251,7 @@ stage_prepare(struct stage_ctx *c, struct strbuf *final, int *created)
 		    c, "cannot stat '%s': %s", stage_disp(c, final->buf), strerror(errno));
 	if (lstat(c->partial.buf, &st) == 0) {
 		log_info("stage: removing left-over '%s'", c->partial.buf);
-		if (remove_tree(c->partial.buf) == -1)
+		if (fs_remove_tree(c->partial.buf) == -1)
 			return stage_error(c, "cannot remove '%s': %s",
 			    stage_disp(c, c->partial.buf), strerror(errno));
 	}
@@ -380,7 +366,7 @@ stage_run(const struct stage_request *req, struct stage_result *res)
 		rc = stage_row(&c, &req->rows[i]);
 	if (rc == 0)
 		rc = stage_finish(&c, final.buf);
-	if (rc == -1 && created && remove_tree(c.partial.buf) == -1)
+	if (rc == -1 && created && fs_remove_tree(c.partial.buf) == -1)
 		log_warn("stage: cannot remove '%s'", c.partial.buf);
 	if (rc == -1)
 		res->bundle_digest[0] = '\0';

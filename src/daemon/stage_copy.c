@@ -56,31 +56,46 @@ dst_path(struct stage_ctx *c, const char *rel, struct strbuf *out)
 	}
 }
 
+/* The multi-byte UTF-8 forms: lead byte under mask, smallest code point. */
+static const struct {
+	unsigned char mask, lead;
+	unsigned min;
+} utf8_forms[] = {
+    {0xe0, 0xc0, 0x80},
+    {0xf0, 0xe0, 0x800},
+    {0xf8, 0xf0, 0x10000},
+};
+
+/* The length of the UTF-8 sequence at s, or 0 when it is malformed. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	for (size_t f = 0; f < 3; f++) {
+		unsigned cp = s[0] & (unsigned char)~utf8_forms[f].mask;
+
+		if ((s[0] & utf8_forms[f].mask) != utf8_forms[f].lead)
+			continue;
+		for (size_t i = 1; i <= f + 1; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if (cp < utf8_forms[f].min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		return f + 2;
+	}
+	return 0;
+}
+
 /* Whether s is well-formed UTF-8 (the manifest is JSON). */
 static int
-valid_utf8(const unsigned char *s)
+valid_utf8(const char *s)
 {
-	while (*s) {
-		unsigned c = *s++, n, cp, min;
-
-		if (c < 0x80)
-			continue;
-		if ((c & 0xe0) == 0xc0)
-			n = 1, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			n = 2, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			n = 3, cp = c & 0x07, min = 0x10000;
-		else
+	for (size_t n; *s; s += n)
+		if ((n = utf8_len((const unsigned char *)s)) == 0)
 			return 0;
-		for (; n > 0; n--, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (*s & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-	}
 	return 1;
 }
 
@@ -93,7 +108,7 @@ check_rel(struct stage_ctx *c, const char *rel)
 	if (strncmp(rel, STAGE_META, n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
 		return stage_error(c, "release path '%s' is reserved (from '%s')",
 		    stage_disp(c, rel), stage_disp(c, c->label));
-	if (strchr(rel, '\n') != NULL || !valid_utf8((const unsigned char *)rel))
+	if (strchr(rel, '\n') != NULL || !valid_utf8(rel))
 		return stage_error(c, "release path '%s' is not a valid utf-8 name on one line",
 		    stage_disp(c, rel));
 	return 0;
@@ -106,10 +121,11 @@ replace_existing(struct stage_ctx *c, const char *rel, const char *path)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0
-		                       : stage_error(c, "cannot stat '%s': %s", stage_disp(c, rel),
-		                             strerror(errno));
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return stage_error(c, "cannot stat '%s': %s", stage_disp(c, rel), strerror(errno));
+	}
 	if (S_ISDIR(st.st_mode))
 		return stage_error(c,
 		    "release path '%s' is both a directory and a file (from '%s')",
@@ -302,7 +318,8 @@ read_link(const char *path, struct strbuf *out)
 		if (n == -1)
 			return -1;
 		if ((size_t)n < size) {
-			strbuf_setlen(out, (size_t)n);
+			out->len = (size_t)n;
+			out->buf[n] = '\0';
 			return 0;
 		}
 	}
@@ -310,14 +327,15 @@ read_link(const char *path, struct strbuf *out)
 
 /* Whether the relative symlink target, read lexically from the link's place
  * under w->root, stays under it and names what the link resolves to (real):
- * then the same link in the release resolves to the copy of that path. */
+ * then the same link in the release resolves to the copy of that path.  (A
+ * target that is not UTF-8 cannot be written in the manifest: copied too.) */
 static int
 link_stays_inside(const struct walk *w, const char *target, const char *real)
 {
 	struct strbuf lex = STRBUF_INIT;
 	const char *p = target, *slash;
 	char *got;
-	int ok = target[0] != '/';
+	int ok = target[0] != '/' && valid_utf8(target);
 
 	strbuf_addbuf(&lex, &w->src);
 	strbuf_setlen(&lex, (size_t)(strrchr(lex.buf, '/') - lex.buf));

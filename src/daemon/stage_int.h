@@ -1,6 +1,8 @@
 /*
- * stage_int: what the stage's files share (stage.c, stage_copy.c,
- * stage_manifest.c).  Not for other modules: they use stage.h.
+ * stage_int: what the stage's files share (stage.c: the steps of stage_run;
+ * stage_copy.c: the tree walk; stage_pump.c: copy + hash of one file;
+ * stage_manifest.c: the manifest; stage_verify.c).  Not for other modules:
+ * they use stage.h.
  *
  * A stage_ctx lives for one stage_run.  Paths inside the release are kept
  * release-relative ("docs/business/a.html", no leading or trailing '/'); the

@@ -157,14 +157,14 @@ entry_json(const struct stage_entry *e)
 	    e->type == STAGE_SYMLINK ? "target" : "sha256", e->value);
 }
 
+/* Write text to a new file path, 0644 (synced with the rest by stage_run). */
 static int
 write_file(const char *path, const char *text, struct strbuf *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd == -1 || fchmod(fd, 0644) == -1 ||
-	    stage_write_all(fd, (const unsigned char *)text, strlen(text)) == -1 ||
-	    fsync(fd) == -1) {
+	    stage_write_all(fd, (const unsigned char *)text, strlen(text)) == -1) {
 		strbuf_addf(err, "cannot write '%s': %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -187,7 +187,14 @@ stage_manifest_write(const struct stage_manifest *m, const char *dir, const char
 	int rc;
 
 	for (size_t i = 0; i < m->nr; i++)
-		json_array_append_new(files, entry_json(&m->v[i]));
+		if (json_array_append_new(files, entry_json(&m->v[i])) == -1)
+			break;
+	if (json_array_size(files) != m->nr) {
+		json_decref(files);
+		strbuf_reset(err);
+		strbuf_addstr(err, "cannot encode the manifest");
+		return -1;
+	}
 	root = json_pack("{s:s, s:s, s:s, s:o}", "version", version, "sha", sha, "bundle_digest",
 	    digest, "files", files);
 	text = root ? json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
