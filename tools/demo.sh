@@ -70,6 +70,26 @@ EOT
 [ -f "$demo/backup-source.sql" ] || echo "-- empty demo backup" >"$demo/backup-source.sql"
 
 echo "sando demo: workspace $demo"
+"${SANDOD:-$top/$build/src/daemon/sandod}" --config "$demo/daemon.toml" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null' INT TERM
+for _ in $(seq 100); do
+	[ -s "$demo/sando.env" ] && curl -fsS -m 1 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+# Push the sample application: the post-receive hook asks sandod to build it.
+app="$demo/demo-app"
+if [ ! -d "$app/.git" ]; then
+	rm -rf "$app"
+	cp -r "$top/examples/demo-app" "$app"
+	git -C "$app" init -q -b main
+	git -C "$app" add -A
+	git -C "$app" -c user.name=sando-demo -c user.email=demo@sando.invalid commit -q -m "demo app"
+fi
+git -C "$app" push -q "$demo/repo/demo-app.git" main 2>&1 || true
+
 echo "sando demo: API on http://127.0.0.1:$port  (try: curl -s http://127.0.0.1:$port/state)"
+echo "sando demo: pushed examples/demo-app; watch: curl -s http://127.0.0.1:$port/builds"
 echo "sando demo: Ctrl-C to stop"
-exec "${SANDOD:-$top/$build/src/daemon/sandod}" --config "$demo/daemon.toml"
+wait $pid
