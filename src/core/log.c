@@ -57,14 +57,14 @@ log_vwrite(const char *tag, int errnum, const char *fmt, va_list ap)
 	strbuf_release(&sb);
 }
 
-#define LOG_BODY(lvl, tag, errnum)                       \
-	do {                                             \
-		va_list ap;                              \
-		if (log_level < (lvl))                   \
-			return;                          \
-		va_start(ap, fmt);                       \
-		log_vwrite((tag), (errnum), fmt, ap);    \
-		va_end(ap);                              \
+#define LOG_BODY(lvl, tag, errnum)                    \
+	do {                                          \
+		va_list ap;                           \
+		if (log_level < (lvl))                \
+			return;                       \
+		va_start(ap, fmt);                    \
+		log_vwrite((tag), (errnum), fmt, ap); \
+		va_end(ap);                           \
 	} while (0)
 
 void

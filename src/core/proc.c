@@ -546,11 +546,11 @@ proc_sync_exit(struct proc *p, const struct proc_result *r, void *arg)
 }
 
 int
-proc_run_sync(uv_loop_t *loop, const struct proc_options *o, struct strbuf *output,
-    struct strbuf *err)
+proc_run_sync(
+    uv_loop_t *loop, const struct proc_options *o, struct strbuf *output, struct strbuf *err)
 {
 	struct proc_options so = *o;
-	struct proc_sync s = { 0, -1, output, err };
+	struct proc_sync s = {0, -1, output, err};
 
 	so.on_output = NULL;
 	so.on_exit = proc_sync_exit;

@@ -82,7 +82,7 @@ size_t proc_count(void);
  * loop's other handles run meanwhile).  o's on_output/on_exit/arg are ignored.
  * Returns the exit status (0-255), or -1 when it could not run or was killed
  * (then err says why); its output (the last capture_max bytes) goes to output. */
-int proc_run_sync(uv_loop_t *loop, const struct proc_options *o, struct strbuf *output,
-    struct strbuf *err);
+int proc_run_sync(
+    uv_loop_t *loop, const struct proc_options *o, struct strbuf *output, struct strbuf *err);
 
 #endif

@@ -197,7 +197,7 @@ strbuf_rtrim(struct strbuf *sb)
 	size_t n = sb->len;
 
 	while (n > 0 && (sb->buf[n - 1] == ' ' || sb->buf[n - 1] == '\t' ||
-	    sb->buf[n - 1] == '\n' || sb->buf[n - 1] == '\r'))
+	                    sb->buf[n - 1] == '\n' || sb->buf[n - 1] == '\r'))
 		n--;
 	strbuf_setlen(sb, n);
 }

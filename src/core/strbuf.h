@@ -25,7 +25,10 @@ struct strbuf {
 };
 
 extern char strbuf_slopbuf[];
-#define STRBUF_INIT { 0, 0, strbuf_slopbuf }
+#define STRBUF_INIT                  \
+	{                            \
+		0, 0, strbuf_slopbuf \
+	}
 
 /* Initialise sb, reserving room for hint bytes (0 allocates nothing). */
 void strbuf_init(struct strbuf *sb, size_t hint);

@@ -6,7 +6,7 @@
 
 #include "xmalloc.h"
 
-const char *strvec_empty[] = { NULL };
+const char *strvec_empty[] = {NULL};
 
 void
 strvec_init(struct strvec *sv)

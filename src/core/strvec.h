@@ -17,7 +17,10 @@ struct strvec {
 };
 
 extern const char *strvec_empty[];
-#define STRVEC_INIT { (char **)strvec_empty, 0, 0 }
+#define STRVEC_INIT                         \
+	{                                   \
+		(char **)strvec_empty, 0, 0 \
+	}
 
 /* Initialise an empty strvec. */
 void strvec_init(struct strvec *sv);

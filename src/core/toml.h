@@ -55,10 +55,10 @@ struct toml_pos {
 };
 
 struct toml_datetime {
-	int year, month, day;        /* set for DATETIME, DATETIME_LOCAL, DATE_LOCAL */
-	int hour, minute, second;    /* set for DATETIME, DATETIME_LOCAL, TIME_LOCAL */
-	int nanosecond;              /* fractional seconds, truncated to ns */
-	int offset_minutes;          /* DATETIME only: offset east of UTC (Z = 0) */
+	int year, month, day;     /* set for DATETIME, DATETIME_LOCAL, DATE_LOCAL */
+	int hour, minute, second; /* set for DATETIME, DATETIME_LOCAL, TIME_LOCAL */
+	int nanosecond;           /* fractional seconds, truncated to ns */
+	int offset_minutes;       /* DATETIME only: offset east of UTC (Z = 0) */
 };
 
 struct toml_value;
@@ -69,9 +69,9 @@ struct toml_array {
 };
 
 struct toml_keyval {
-	char *key;              /* the key's last segment, NUL-terminated UTF-8 */
-	size_t key_len;         /* length in bytes (a quoted key may hold NUL) */
-	struct toml_pos pos;    /* where the key was written */
+	char *key;           /* the key's last segment, NUL-terminated UTF-8 */
+	size_t key_len;      /* length in bytes (a quoted key may hold NUL) */
+	struct toml_pos pos; /* where the key was written */
 	struct toml_value *value;
 };
 

@@ -33,14 +33,15 @@ handle_state(struct http_request *req, void *ctx)
 }
 
 const struct route api_routes[] = {
-	{ "GET", "/healthz", ROLE_PUBLIC, handle_healthz },
-	{ "GET", "/state", ROLE_VIEWER, handle_state },
-	{ "POST", "/rebuild", ROLE_OPERATOR, api_rebuild },
-	{ "GET", "/builds", ROLE_VIEWER, api_builds },
-	{ "GET", "/builds/{id}", ROLE_VIEWER, api_build },
-	{ "GET", "/builds/{id}/log", ROLE_VIEWER, api_build_log },
-	{ "GET", "/versions", ROLE_VIEWER, api_versions },
-	{ "GET", "/logs/{version}/{gate}", ROLE_VIEWER, api_version_log },
+    {"GET", "/healthz", ROLE_PUBLIC, handle_healthz},
+    {"GET", "/state", ROLE_VIEWER, handle_state},
+    {"POST", "/rebuild", ROLE_OPERATOR, api_rebuild},
+    {"GET", "/builds", ROLE_VIEWER, api_builds},
+    {"GET", "/builds/{id}", ROLE_VIEWER, api_build},
+    {"GET", "/builds/{id}/log", ROLE_VIEWER, api_build_log},
+    {"GET", "/versions", ROLE_VIEWER, api_versions},
+    {"GET", "/events", ROLE_VIEWER, api_events},
+    {"GET", "/logs/{version}/{gate}", ROLE_VIEWER, api_version_log},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -28,6 +28,9 @@ void api_build_log(struct http_request *req, void *ctx);
 void api_versions(struct http_request *req, void *ctx);
 void api_version_log(struct http_request *req, void *ctx);
 
+/* GET /events (api_events.c). */
+void api_events(struct http_request *req, void *ctx);
+
 /* Build the /state document (tiers in topology order) into out. */
 int api_state_render(struct daemon *d, struct strbuf *out, struct strbuf *err);
 

@@ -30,16 +30,16 @@ rebuild_resolved(int status, const char *out, size_t len, void *arg)
 	int64_t id;
 
 	if (status != 0 && c->spec)
-		http_respond_error(c->req, 400, "unknown_sha", "'%s' is not a commit in the repository",
-		    c->spec);
+		http_respond_error(
+		    c->req, 400, "unknown_sha", "'%s' is not a commit in the repository", c->spec);
 	else if (status != 0)
-		http_respond_error(c->req, 409, "no_commits", "branch '%s' has no commits yet",
-		    c->d->topo.branch);
+		http_respond_error(
+		    c->req, 409, "no_commits", "branch '%s' has no commits yet", c->d->topo.branch);
 	else if (strbuf_add(&sha, out, 40), (id = build_start(c->d, sha.buf, &err)) == -1)
 		http_respond_error(c->req, 500, "internal", "cannot start the build: %s", err.buf);
 	else
-		http_respond_json(c->req, 202, json_pack("{s:I, s:s}", "build_id", (json_int_t)id,
-		    "sha", sha.buf));
+		http_respond_json(c->req, 202,
+		    json_pack("{s:I, s:s}", "build_id", (json_int_t)id, "sha", sha.buf));
 	free(c->spec);
 	free(c);
 	strbuf_release(&err);
@@ -55,22 +55,24 @@ api_rebuild(struct http_request *req, void *ctx)
 	const char *spec = NULL;
 	json_t *sha = NULL;
 
-	if (req->json && (!json_is_object(req->json) || json_object_size(req->json) >
-	    (json_object_get(req->json, "sha") ? 1u : 0u))) {
-		http_respond_error(req, 400, "bad_request", "body must be {\"sha\": \"...\"} or empty");
+	if (req->json &&
+	    (!json_is_object(req->json) ||
+	        json_object_size(req->json) > (json_object_get(req->json, "sha") ? 1u : 0u))) {
+		http_respond_error(
+		    req, 400, "bad_request", "body must be {\"sha\": \"...\"} or empty");
 		return;
 	}
 	sha = req->json ? json_object_get(req->json, "sha") : NULL;
 	if (sha && !json_is_null(sha)) {
 		spec = json_string_value(sha);
 		if (spec == NULL || !repo_sha_syntax_ok(spec, strlen(spec))) {
-			http_respond_error(req, 400, "invalid_sha",
-			    "'sha' must be 4 to 40 hexadecimal digits");
+			http_respond_error(
+			    req, 400, "invalid_sha", "'sha' must be 4 to 40 hexadecimal digits");
 			return;
 		}
 	}
-	events_emit(&d->events, "rebuild_requested", json_pack("{s:o}", "sha",
-	    spec ? json_string(spec) : json_null()));
+	events_emit(&d->events, "rebuild_requested",
+	    json_pack("{s:o}", "sha", spec ? json_string(spec) : json_null()));
 	c = xcalloc(1, sizeof(*c));
 	c->d = d;
 	c->req = req;
@@ -96,7 +98,8 @@ param_id(struct http_request *req, const char *name)
 	if (v.len > 0 && v.len < 19)
 		id = strtoll(v.buf, &end, 10);
 	if (id <= 0 || errno || v.len == 0 || v.len >= 19 || *end != '\0') {
-		http_respond_error(req, 400, "bad_request", "'%s' must be a positive integer", name);
+		http_respond_error(
+		    req, 400, "bad_request", "'%s' must be a positive integer", name);
 		id = 0;
 	}
 	strbuf_release(&v);
@@ -111,7 +114,8 @@ respond_rows(struct http_request *req, json_t *rows, struct strbuf *err, int one
 	else if (one && json_array_size(rows) == 0)
 		http_respond_error(req, 404, "unknown_build", "no such build"), json_decref(rows);
 	else if (one)
-		http_respond_json(req, 200, json_incref(json_array_get(rows, 0))), json_decref(rows);
+		http_respond_json(req, 200, json_incref(json_array_get(rows, 0))),
+		    json_decref(rows);
 	else
 		http_respond_json(req, 200, rows);
 }
@@ -160,10 +164,11 @@ respond_build_log(struct http_request *req, struct daemon *d, int64_t id)
 	else if (errno == ENOENT)
 		http_respond_error(req, 404, "no_log", "build %lld has no log yet", (long long)id);
 	else if (errno == EFBIG)
-		http_respond_error(req, 413, "log_too_large", "the log is larger than %u bytes",
-		    LOG_MAX);
+		http_respond_error(
+		    req, 413, "log_too_large", "the log is larger than %u bytes", LOG_MAX);
 	else
-		http_respond_error(req, 500, "internal", "cannot read the log: %s", strerror(errno));
+		http_respond_error(
+		    req, 500, "internal", "cannot read the log: %s", strerror(errno));
 	strbuf_release(&path);
 	strbuf_release(&text);
 }
@@ -198,11 +203,12 @@ api_version_log(struct http_request *req, void *ctx)
 	if (http_url_decode(raw.buf, raw.len, &v) == -1 || !version_valid(v.buf, v.len)) {
 		http_respond_error(req, 400, "invalid_version", "not a semantic version");
 	} else if (strcmp(gate.buf, "build") != 0) {
-		http_respond_error(req, 404, "unknown_gate", "no log named '%s' for this version",
-		    gate.buf);
+		http_respond_error(
+		    req, 404, "unknown_gate", "no log named '%s' for this version", gate.buf);
 	} else if ((id = store_version_build(d->store, v.buf, &err)) <= 0) {
-		http_respond_error(req, id == 0 ? 404 : 500, id == 0 ? "unknown_version" : "internal",
-		    "%s", id == 0 ? "no such version" : err.buf);
+		http_respond_error(req, id == 0 ? 404 : 500,
+		    id == 0 ? "unknown_version" : "internal", "%s",
+		    id == 0 ? "no such version" : err.buf);
 	} else {
 		respond_build_log(req, d, id);
 	}

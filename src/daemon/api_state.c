@@ -29,9 +29,10 @@ state_nodes(struct daemon *d, const struct tier_config *t, struct strbuf *err)
 			nodes = NULL;
 			break;
 		}
-		json_array_append_new(nodes, json_pack("{s:s, s:s, s:o}", "name", n->name,
-		    "transport", topology_transport_name(n->transport), "current_version",
-		    rc == 0 ? json_string(v.buf) : json_null()));
+		json_array_append_new(
+		    nodes, json_pack("{s:s, s:s, s:o}", "name", n->name, "transport",
+		               topology_transport_name(n->transport), "current_version",
+		               rc == 0 ? json_string(v.buf) : json_null()));
 	}
 	strbuf_release(&v);
 	return nodes;
@@ -44,9 +45,9 @@ state_gates(const struct tier_config *t)
 	json_t *gates = json_array();
 
 	for (size_t i = 0; i < t->ngates; i++)
-		json_array_append_new(gates, json_pack("{s:s, s:s, s:n, s:n}", "name",
-		    t->gates[i].name, "kind", gate_kind_name(t->gates[i].kind), "version",
-		    "outcome"));
+		json_array_append_new(
+		    gates, json_pack("{s:s, s:s, s:n, s:n}", "name", t->gates[i].name, "kind",
+		               gate_kind_name(t->gates[i].kind), "version", "outcome"));
 	return gates;
 }
 

@@ -110,8 +110,7 @@ build_succeed(struct build *b)
 	events_emit(&d->events, "build_ok", f);
 	log_info("build %lld of %.12s staged version '%s'", (long long)b->id, b->sha, b->version);
 	/* Until the gates engine lands, a first tier without gates advances. */
-	if (first->ngates == 0 &&
-	    store_tier_advance(d->store, first->name, b->version, &err) == -1)
+	if (first->ngates == 0 && store_tier_advance(d->store, first->name, b->version, &err) == -1)
 		log_warnx("tier '%s': %s", first->name, err.buf);
 	b->finished = 1;
 	d->build = NULL;

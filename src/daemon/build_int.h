@@ -16,18 +16,18 @@ struct build {
 	struct daemon *d;
 	int64_t id;
 	char sha[41];
-	uint64_t t0;          /* uv_now at start, for duration_ms */
-	char *worktree;       /* workdir/build-<id> */
-	char *log_path;       /* logs_root/builds/<id>.log */
-	char *version;        /* once known */
-	struct proc *proc;    /* the step's process, while one runs */
-	uv_work_t work;       /* the stage on the thread pool */
+	uint64_t t0;       /* uv_now at start, for duration_ms */
+	char *worktree;    /* workdir/build-<id> */
+	char *log_path;    /* logs_root/builds/<id>.log */
+	char *version;     /* once known */
+	struct proc *proc; /* the step's process, while one runs */
+	uv_work_t work;    /* the stage on the thread pool */
 	struct stage_request req;
 	struct stage_result res;
 	struct stage_row *rows;
-	volatile int cancel;  /* read by stage_run on the pool thread */
-	int aborted;          /* superseded or shut down: results are ignored */
-	int finished;         /* ok or failed was recorded */
+	volatile int cancel; /* read by stage_run on the pool thread */
+	int aborted;         /* superseded or shut down: results are ignored */
+	int finished;        /* ok or failed was recorded */
 };
 
 /* Append a "sando: ..." line to the build's log. */

@@ -42,8 +42,8 @@ void
 build_step_worktree(struct build *b)
 {
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
-	const char *args[] = { "worktree", "add", "--quiet", "--detach", "--force", b->worktree,
-		b->sha, NULL };
+	const char *args[] = {
+	    "worktree", "add", "--quiet", "--detach", "--force", b->worktree, b->sha, NULL};
 
 	strbuf_addf(&dir, "%s/builds", b->d->cfg.logs_root);
 	if (fs_mkdir_p(dir.buf, 0755) == -1)
@@ -81,8 +81,8 @@ build_step_command(struct build *b)
 {
 	struct daemon *d = b->d;
 	struct strbuf err = STRBUF_INIT, cwd = STRBUF_INIT;
-	struct proc_options o = { (const char *const *)d->cfg.build.command.v, repo_env(d), NULL,
-		b->log_path, (uint64_t)d->cfg.build.timeout_s * 1000, 0, 0, NULL, command_exit, b };
+	struct proc_options o = {(const char *const *)d->cfg.build.command.v, repo_env(d), NULL,
+	    b->log_path, (uint64_t)d->cfg.build.timeout_s * 1000, 0, 0, NULL, command_exit, b};
 
 	strbuf_addf(&cwd, "%s/%s", b->worktree, d->cfg.build.dir);
 	o.cwd = cwd.buf;
@@ -111,10 +111,10 @@ version_from_file(struct build *b, struct strbuf *version, struct strbuf *err)
 		const struct toml_value *v;
 
 		if (toml_parse(text.buf, text.len, &root, &terr) == -1)
-			strbuf_addf(err, "'%s':%d:%d: %s", from, terr.pos.line, terr.pos.col,
-			    terr.msg.buf);
+			strbuf_addf(
+			    err, "'%s':%d:%d: %s", from, terr.pos.line, terr.pos.col, terr.msg.buf);
 		else if ((v = toml_table_get(toml_table_get(root, "package"), "version")) == NULL ||
-		    v->type != TOML_STRING)
+		         v->type != TOML_STRING)
 			strbuf_addf(err, "'%s' has no [package] version string", from);
 		else
 			rc = (strbuf_addstr(version, v->u.s.ptr), 0);
@@ -141,7 +141,8 @@ version_known(struct build *b, const char *raw)
 
 	strbuf_addstr(&v, raw[0] == 'v' ? raw + 1 : raw);
 	if (!version_valid(v.buf, v.len)) {
-		build_fail(b, "version", "version '%s' is not a semantic version (like 1.2.3)", raw);
+		build_fail(
+		    b, "version", "version '%s' is not a semantic version (like 1.2.3)", raw);
 		goto out;
 	}
 	have = store_version_sha(d->store, v.buf, &sha, &err);
@@ -188,7 +189,7 @@ static void
 build_step_version(struct build *b)
 {
 	struct strbuf v = STRBUF_INIT, err = STRBUF_INIT;
-	const char *args[] = { "describe", "--tags", "--always", NULL };
+	const char *args[] = {"describe", "--tags", "--always", NULL};
 
 	if (strcmp(b->d->cfg.build.version_from, "git-describe") == 0) {
 		if (repo_git(b->d, b->worktree, args, NULL, describe_done, b, &b->proc, &err) == -1)
@@ -229,8 +230,8 @@ stage_after(uv_work_t *w, int status)
 			build_log(b, "warning: %s", b->res.warnings.v[i]);
 		if (b->res.error.len)
 			build_fail(b, "stage", "%s", b->res.error.buf);
-		else if (store_version_insert(d->store, b->version, b->sha, b->id,
-			     b->res.bundle_digest, &err) == -1)
+		else if (store_version_insert(
+		             d->store, b->version, b->sha, b->id, b->res.bundle_digest, &err) == -1)
 			build_fail(b, "stage", "%s", err.buf);
 		else
 			build_succeed(b);
@@ -249,7 +250,8 @@ remove_orphan(struct build *b)
 
 	strbuf_addf(&dir, "%s/%s", b->d->cfg.release_root, b->version);
 	if (access(dir.buf, F_OK) == 0) {
-		build_log(b, "removing unrecorded release '%s' left by an interrupted build", dir.buf);
+		build_log(
+		    b, "removing unrecorded release '%s' left by an interrupted build", dir.buf);
 		if (fs_remove_tree(dir.buf) == -1)
 			log_warn("cannot remove '%s'", dir.buf);
 	}
@@ -318,11 +320,11 @@ build_cleanup_worktrees(struct daemon *d, int64_t keep_id)
 {
 	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
 	DIR *dir = opendir(d->cfg.workdir);
-	const char *prune[] = { "worktree", "prune", NULL };
+	const char *prune[] = {"worktree", "prune", NULL};
 	struct dirent *de;
 
 	while (dir && (de = readdir(dir)) != NULL) {
-		const char *args[] = { "worktree", "remove", "--force", NULL, NULL };
+		const char *args[] = {"worktree", "remove", "--force", NULL, NULL};
 		char *end;
 		long long id;
 

@@ -48,7 +48,7 @@ int
 cfg_parse_file(const char *file, struct toml_value **root, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
-	struct toml_error terr = { { 0, 0 }, STRBUF_INIT };
+	struct toml_error terr = {{0, 0}, STRBUF_INIT};
 	int rc;
 
 	if (strbuf_read_file(&text, file, 4 << 20) == -1) {
@@ -77,8 +77,8 @@ cfg_find(const struct cfg_field *fields, size_t n, const char *name)
 }
 
 static int
-cfg_unknown_key(const struct cfg_field *fields, size_t n, const struct toml_keyval *kv,
-    struct cfg_ctx *ctx)
+cfg_unknown_key(
+    const struct cfg_field *fields, size_t n, const struct toml_keyval *kv, struct cfg_ctx *ctx)
 {
 	struct strbuf names = STRBUF_INIT;
 	int rc;
@@ -91,8 +91,8 @@ cfg_unknown_key(const struct cfg_field *fields, size_t n, const struct toml_keyv
 }
 
 static int
-cfg_set_strvec(const struct cfg_field *f, const struct toml_value *v, struct strvec *sv,
-    struct cfg_ctx *ctx)
+cfg_set_strvec(
+    const struct cfg_field *f, const struct toml_value *v, struct strvec *sv, struct cfg_ctx *ctx)
 {
 	if (cfg_expect(v, TOML_ARRAY, f->name, ctx) == -1)
 		return -1;
@@ -106,41 +106,42 @@ cfg_set_strvec(const struct cfg_field *f, const struct toml_value *v, struct str
 			return cfg_error(ctx, item->pos, "'%s' must be an array of strings, not %s",
 			    f->name, toml_type_name(item->type));
 		if (strlen(item->u.s.ptr) != item->u.s.len || item->u.s.len == 0)
-			return cfg_error(ctx, item->pos, "'%s' items must be non-empty strings without NUL",
-			    f->name);
+			return cfg_error(ctx, item->pos,
+			    "'%s' items must be non-empty strings without NUL", f->name);
 		strvec_push(sv, item->u.s.ptr);
 	}
 	return 0;
 }
 
 static int
-cfg_set_string(const struct cfg_field *f, const struct toml_value *v, char **dst,
-    struct cfg_ctx *ctx)
+cfg_set_string(
+    const struct cfg_field *f, const struct toml_value *v, char **dst, struct cfg_ctx *ctx)
 {
 	if (cfg_expect(v, TOML_STRING, f->name, ctx) == -1)
 		return -1;
 	if (v->u.s.len == 0 || strlen(v->u.s.ptr) != v->u.s.len)
-		return cfg_error(ctx, v->pos, "'%s' must be a non-empty string without NUL", f->name);
+		return cfg_error(
+		    ctx, v->pos, "'%s' must be a non-empty string without NUL", f->name);
 	free(*dst);
 	*dst = f->type == CFG_PATH ? cfg_resolve_path(ctx->dir, v->u.s.ptr) : xstrdup(v->u.s.ptr);
 	return 0;
 }
 
 static int
-cfg_set_number(const struct cfg_field *f, const struct toml_value *v, void *dst,
-    struct cfg_ctx *ctx)
+cfg_set_number(
+    const struct cfg_field *f, const struct toml_value *v, void *dst, struct cfg_ctx *ctx)
 {
 	double d;
 
 	if (f->type == CFG_INT && cfg_expect(v, TOML_INTEGER, f->name, ctx) == -1)
 		return -1;
 	if (v->type != TOML_INTEGER && v->type != TOML_FLOAT)
-		return cfg_error(ctx, v->pos, "'%s' must be a number, not %s", f->name,
-		    toml_type_name(v->type));
+		return cfg_error(
+		    ctx, v->pos, "'%s' must be a number, not %s", f->name, toml_type_name(v->type));
 	d = v->type == TOML_INTEGER ? (double)v->u.i : v->u.f;
 	if (isnan(d) || ((f->min != 0 || f->max != 0) && (d < f->min || d > f->max)))
-		return cfg_error(ctx, v->pos, "'%s' must be between %g and %g", f->name, f->min,
-		    f->max);
+		return cfg_error(
+		    ctx, v->pos, "'%s' must be between %g and %g", f->name, f->min, f->max);
 	if (f->type == CFG_INT)
 		*(int64_t *)dst = v->u.i;
 	else
@@ -163,8 +164,8 @@ cfg_set_enum(const struct cfg_field *f, const struct toml_value *v, int *dst, st
 		}
 		strbuf_addf(&names, "%s'%s'", i ? ", " : "", f->choices[i]);
 	}
-	rc = cfg_error(ctx, v->pos, "'%s' must be one of %s, not '%s'", f->name, names.buf,
-	    v->u.s.ptr);
+	rc = cfg_error(
+	    ctx, v->pos, "'%s' must be one of %s, not '%s'", f->name, names.buf, v->u.s.ptr);
 	strbuf_release(&names);
 	return rc;
 }
@@ -203,7 +204,7 @@ cfg_set(const struct cfg_field *f, const struct toml_value *v, void *obj, struct
 static int
 cfg_set_default(const struct cfg_field *f, void *obj, struct cfg_ctx *ctx)
 {
-	struct toml_error terr = { { 0, 0 }, STRBUF_INIT };
+	struct toml_error terr = {{0, 0}, STRBUF_INIT};
 	struct toml_value *root = NULL;
 	char *doc = xasprintf("v = %s\n", f->def);
 	struct cfg_ctx dctx = *ctx;
@@ -238,7 +239,8 @@ cfg_apply(const struct cfg_field *fields, size_t n, const struct toml_value *t, 
 		if (toml_table_get(t, f->name) != NULL)
 			continue;
 		if (f->required)
-			return cfg_error(ctx, t->pos, "missing required key '%s' (%s)", f->name, f->help);
+			return cfg_error(
+			    ctx, t->pos, "missing required key '%s' (%s)", f->name, f->help);
 		if (f->def && cfg_set_default(f, obj, ctx) == -1)
 			return -1;
 	}
@@ -297,7 +299,8 @@ cfg_print_field(const struct cfg_field *f, const void *obj, const char *indent, 
 		strbuf_addf(out, "%s%s = %.17g", indent, f->name, *(const double *)src);
 		break;
 	case CFG_BOOL:
-		strbuf_addf(out, "%s%s = %s", indent, f->name, *(const int *)src ? "true" : "false");
+		strbuf_addf(
+		    out, "%s%s = %s", indent, f->name, *(const int *)src ? "true" : "false");
 		break;
 	case CFG_ENUM:
 		strbuf_addf(out, "%s%s = \"%s\"", indent, f->name, f->choices[*(const int *)src]);

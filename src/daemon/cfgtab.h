@@ -47,7 +47,7 @@ struct cfg_field {
 	size_t offset;
 	const char *def; /* default as TOML value text; NULL: none */
 	int required;
-	double min, max; /* CFG_INT, CFG_NUM (both 0: no limit) */
+	double min, max;            /* CFG_INT, CFG_NUM (both 0: no limit) */
 	const char *const *choices; /* CFG_ENUM, NULL-terminated */
 	int (*parse)(const struct toml_value *v, void *obj, struct cfg_ctx *ctx);
 	void (*print)(const void *obj, const char *indent, struct strbuf *out);
@@ -76,8 +76,8 @@ int cfg_error(struct cfg_ctx *ctx, struct toml_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Check that v is of type want, else report "expected <what>". */
-int cfg_expect(const struct toml_value *v, enum toml_type want, const char *key,
-    struct cfg_ctx *ctx);
+int cfg_expect(
+    const struct toml_value *v, enum toml_type want, const char *key, struct cfg_ctx *ctx);
 
 /* Parse "file" (read, TOML-parse) into *root; -1 with "file:line:col: ..." in err. */
 int cfg_parse_file(const char *file, struct toml_value **root, struct strbuf *err);

@@ -11,8 +11,9 @@
 #include "core/xmalloc.h"
 #include "daemon/cfgtab.h"
 
-static const char *const auth_choices[] = { "none", NULL };
-static const char version_from_help[] = "a Cargo.toml path, a VERSION file path or \"git-describe\"";
+static const char *const auth_choices[] = {"none", NULL};
+static const char version_from_help[] =
+    "a Cargo.toml path, a VERSION file path or \"git-describe\"";
 
 static int parse_listen(const struct toml_value *v, void *obj, struct cfg_ctx *ctx);
 static int parse_contents(const struct toml_value *v, void *obj, struct cfg_ctx *ctx);
@@ -26,54 +27,54 @@ static int parse_scratch(const struct toml_value *v, void *obj, struct cfg_ctx *
 #define BC(m) offsetof(struct build_config, m)
 
 static const struct cfg_field config_fields[] = {
-	{ "listen", CFG_CUSTOM, DC(listen), "\"127.0.0.1:7766\"", 0, 0, 0, NULL, parse_listen, NULL,
-	    "host:port of the HTTP/WebSocket API" },
-	{ "auth", CFG_ENUM, DC(auth), "\"none\"", 0, 0, 0, auth_choices, NULL, NULL,
-	    "authentication mode (\"none\": loopback use only)" },
-	{ "db_path", CFG_PATH, DC(db_path), NULL, 1, 0, 0, NULL, NULL, NULL, "SQLite state file" },
-	{ "topology_path", CFG_PATH, DC(topology_path), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "the tiers file (sando.toml)" },
-	{ "workdir", CFG_PATH, DC(workdir), NULL, 1, 0, 0, NULL, NULL, NULL, "worktrees for builds" },
-	{ "release_root", CFG_PATH, DC(release_root), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "staged releases, releases/<version>/" },
-	{ "logs_root", CFG_PATH, DC(logs_root), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "build and gate logs (default <workdir>/../logs)" },
-	{ "scratch_db_url", CFG_CUSTOM, DC(scratch_db_url), NULL, 0, 0, 0, NULL, parse_scratch,
-	    print_scratch, "Postgres used by migration_dry_run" },
-	{ "hook_env_file", CFG_PATH, DC(hook_env_file), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "env file naming the daemon's URL for the post-receive hook (default "
-	    "sando.env beside this file)" },
-	{ "bin_names", CFG_ARGV, DC(bin_names), "[\"server\"]", 0, 0, 0, NULL, NULL, NULL,
-	    "binaries the build produces, copied into the release" },
-	{ "release_contents", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, parse_contents, print_contents,
-	    "[{src, dst, required}] rows copied into the release" },
-	{ "retain_releases", CFG_INT, DC(retain_releases), "10", 0, 2, 10000, NULL, NULL, NULL,
-	    "staged and node releases kept" },
-	/* last: --print-config prints it as a [build] table */
-	{ "build", CFG_CUSTOM, DC(build), "{}", 0, 0, 0, NULL, parse_build, print_build,
-	    "[build] dir, command, artifact_dir, version_from, timeout_s" },
+    {"listen", CFG_CUSTOM, DC(listen), "\"127.0.0.1:7766\"", 0, 0, 0, NULL, parse_listen, NULL,
+        "host:port of the HTTP/WebSocket API"},
+    {"auth", CFG_ENUM, DC(auth), "\"none\"", 0, 0, 0, auth_choices, NULL, NULL,
+        "authentication mode (\"none\": loopback use only)"},
+    {"db_path", CFG_PATH, DC(db_path), NULL, 1, 0, 0, NULL, NULL, NULL, "SQLite state file"},
+    {"topology_path", CFG_PATH, DC(topology_path), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "the tiers file (sando.toml)"},
+    {"workdir", CFG_PATH, DC(workdir), NULL, 1, 0, 0, NULL, NULL, NULL, "worktrees for builds"},
+    {"release_root", CFG_PATH, DC(release_root), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "staged releases, releases/<version>/"},
+    {"logs_root", CFG_PATH, DC(logs_root), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "build and gate logs (default <workdir>/../logs)"},
+    {"scratch_db_url", CFG_CUSTOM, DC(scratch_db_url), NULL, 0, 0, 0, NULL, parse_scratch,
+        print_scratch, "Postgres used by migration_dry_run"},
+    {"hook_env_file", CFG_PATH, DC(hook_env_file), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "env file naming the daemon's URL for the post-receive hook (default "
+        "sando.env beside this file)"},
+    {"bin_names", CFG_ARGV, DC(bin_names), "[\"server\"]", 0, 0, 0, NULL, NULL, NULL,
+        "binaries the build produces, copied into the release"},
+    {"release_contents", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, parse_contents, print_contents,
+        "[{src, dst, required}] rows copied into the release"},
+    {"retain_releases", CFG_INT, DC(retain_releases), "10", 0, 2, 10000, NULL, NULL, NULL,
+        "staged and node releases kept"},
+    /* last: --print-config prints it as a [build] table */
+    {"build", CFG_CUSTOM, DC(build), "{}", 0, 0, 0, NULL, parse_build, print_build,
+        "[build] dir, command, artifact_dir, version_from, timeout_s"},
 };
 
 static const struct cfg_field build_fields[] = {
-	{ "dir", CFG_STR, BC(dir), "\"server\"", 0, 0, 0, NULL, NULL, NULL,
-	    "worktree-relative directory the build runs in" },
-	{ "command", CFG_ARGV, BC(command), "[\"cargo\", \"build\", \"--release\"]", 0, 0, 0, NULL,
-	    NULL, NULL, "build argv" },
-	{ "artifact_dir", CFG_STR, BC(artifact_dir), "\"server/target/release\"", 0, 0, 0, NULL,
-	    NULL, NULL, "worktree-relative directory where bin_names are found" },
-	{ "version_from", CFG_STR, BC(version_from), "\"server/Cargo.toml\"", 0, 0, 0, NULL, NULL,
-	    NULL, version_from_help },
-	{ "timeout_s", CFG_INT, BC(timeout_s), "3600", 0, 1, 7 * 24 * 3600, NULL, NULL, NULL,
-	    "build timeout in seconds" },
+    {"dir", CFG_STR, BC(dir), "\"server\"", 0, 0, 0, NULL, NULL, NULL,
+        "worktree-relative directory the build runs in"},
+    {"command", CFG_ARGV, BC(command), "[\"cargo\", \"build\", \"--release\"]", 0, 0, 0, NULL, NULL,
+        NULL, "build argv"},
+    {"artifact_dir", CFG_STR, BC(artifact_dir), "\"server/target/release\"", 0, 0, 0, NULL, NULL,
+        NULL, "worktree-relative directory where bin_names are found"},
+    {"version_from", CFG_STR, BC(version_from), "\"server/Cargo.toml\"", 0, 0, 0, NULL, NULL, NULL,
+        version_from_help},
+    {"timeout_s", CFG_INT, BC(timeout_s), "3600", 0, 1, 7 * 24 * 3600, NULL, NULL, NULL,
+        "build timeout in seconds"},
 };
 
 static const struct cfg_field content_fields[] = {
-	{ "src", CFG_STR, offsetof(struct content_row, src), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "worktree-relative source" },
-	{ "dst", CFG_STR, offsetof(struct content_row, dst), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "release-relative destination" },
-	{ "required", CFG_BOOL, offsetof(struct content_row, required), "false", 0, 0, 0, NULL, NULL,
-	    NULL, "fail the build when src is missing" },
+    {"src", CFG_STR, offsetof(struct content_row, src), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "worktree-relative source"},
+    {"dst", CFG_STR, offsetof(struct content_row, dst), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "release-relative destination"},
+    {"required", CFG_BOOL, offsetof(struct content_row, required), "false", 0, 0, 0, NULL, NULL,
+        NULL, "fail the build when src is missing"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -140,8 +141,8 @@ parse_listen(const struct toml_value *v, void *obj, struct cfg_ctx *ctx)
 	if (cfg_expect(v, TOML_STRING, "listen", ctx) == -1)
 		return -1;
 	ok = config_parse_listen(v->u.s.ptr, &host, &port) == 0 &&
-	    (strcmp(host.buf, "localhost") == 0 || inet_pton(AF_INET, host.buf, &a4) == 1 ||
-		inet_pton(AF_INET6, host.buf, &a6) == 1);
+	     (strcmp(host.buf, "localhost") == 0 || inet_pton(AF_INET, host.buf, &a4) == 1 ||
+	         inet_pton(AF_INET6, host.buf, &a6) == 1);
 	strbuf_release(&host);
 	if (!ok)
 		return cfg_error(ctx, v->pos,
@@ -161,8 +162,8 @@ parse_scratch(const struct toml_value *v, void *obj, struct cfg_ctx *ctx)
 		return -1;
 	if (strncmp(v->u.s.ptr, "postgres://", 11) != 0 &&
 	    strncmp(v->u.s.ptr, "postgresql://", 13) != 0)
-		return cfg_error(ctx, v->pos,
-		    "'scratch_db_url' must be a postgres:// or postgresql:// URL");
+		return cfg_error(
+		    ctx, v->pos, "'scratch_db_url' must be a postgres:// or postgresql:// URL");
 	free(cfg->scratch_db_url);
 	cfg->scratch_db_url = xstrdup(v->u.s.ptr);
 	return 0;
@@ -195,8 +196,8 @@ print_scratch(const void *obj, const char *indent, struct strbuf *out)
 	struct strbuf red = STRBUF_INIT;
 
 	if (cfg->scratch_db_url == NULL) {
-		strbuf_addf(out, "%s# scratch_db_url = (unset: migration_dry_run is blocked)\n",
-		    indent);
+		strbuf_addf(
+		    out, "%s# scratch_db_url = (unset: migration_dry_run is blocked)\n", indent);
 		return;
 	}
 	config_redact_url(cfg->scratch_db_url, &red);
@@ -216,7 +217,8 @@ check_relpath(const char *key, const struct toml_value *v, struct cfg_ctx *ctx)
 		return cfg_error(ctx, v->pos, "'%s' must be a relative path, not '%s'", key, p);
 	for (const char *s = p; *s; s = strchr(s, '/') ? strchr(s, '/') + 1 : s + strlen(s))
 		if (strncmp(s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
-			return cfg_error(ctx, v->pos, "'%s' must not contain '..', got '%s'", key, p);
+			return cfg_error(
+			    ctx, v->pos, "'%s' must not contain '..', got '%s'", key, p);
 	return 0;
 }
 
@@ -261,7 +263,8 @@ print_contents(const void *obj, const char *indent, struct strbuf *out)
 		cfg_print_string(out, cfg->contents[i].src);
 		strbuf_addstr(out, ", dst = ");
 		cfg_print_string(out, cfg->contents[i].dst);
-		strbuf_addf(out, ", required = %s },", cfg->contents[i].required ? "true" : "false");
+		strbuf_addf(
+		    out, ", required = %s },", cfg->contents[i].required ? "true" : "false");
 	}
 	strbuf_addf(out, "%s]\n", cfg->ncontents ? "\n" : "");
 }
@@ -298,7 +301,7 @@ int
 config_load(struct daemon_config *cfg, const char *path, struct strbuf *err)
 {
 	struct toml_value *root = NULL;
-	struct cfg_ctx ctx = { NULL, NULL, NULL, err };
+	struct cfg_ctx ctx = {NULL, NULL, NULL, err};
 	char *abs = realpath(path, NULL);
 	int rc;
 

@@ -50,8 +50,9 @@ events_emit(struct events *ev, const char *kind, json_t *fields)
 	json_decref(fields);
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
-	if (store_run(ev->store, "INSERT INTO events(seq, ts, kind, body_json) VALUES (?1, ?2, ?3, ?4)",
-		&err, "isss", (int64_t)seq, ts.buf, kind, text) == -1) {
+	if (store_run(ev->store,
+	        "INSERT INTO events(seq, ts, kind, body_json) VALUES (?1, ?2, ?3, ?4)", &err,
+	        "isss", (int64_t)seq, ts.buf, kind, text) == -1) {
 		log_warnx("event '%s' not recorded: %s", kind, err.buf);
 		seq = 0;
 	} else {

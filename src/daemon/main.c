@@ -20,6 +20,7 @@
 #include "daemon/daemon.h"
 #include "daemon/store.h"
 #include "net/http.h"
+#include "net/ws.h"
 
 #define EXIT_CONFIG 2
 
@@ -44,26 +45,40 @@ static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "print-config", no_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'C'},
+	    {"print-config", no_argument, NULL, 'P'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "c:vVh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o->config = optarg; break;
-		case 'C': o->check = 1; break;
-		case 'P': o->print = 1; break;
-		case 'v': o->verbose++; break;
-		case 'V': printf("sandod %s\n", SANDO_VERSION); exit(0);
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default: fputs(usage_text, stderr); exit(EXIT_CONFIG);
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'C':
+			o->check = 1;
+			break;
+		case 'P':
+			o->print = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'V':
+			printf("sandod %s\n", SANDO_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			fputs(usage_text, stderr);
+			exit(EXIT_CONFIG);
 		}
 	}
 	if (optind < argc) {
@@ -73,7 +88,8 @@ parse_options(int argc, char **argv, struct options *o)
 	if (o->config == NULL)
 		o->config = getenv("SANDO_CONFIG");
 	if (o->config == NULL || o->config[0] == '\0') {
-		fprintf(stderr, "sandod: no configuration: pass --config PATH or set SANDO_CONFIG\n");
+		fprintf(
+		    stderr, "sandod: no configuration: pass --config PATH or set SANDO_CONFIG\n");
 		exit(EXIT_CONFIG);
 	}
 }
@@ -113,7 +129,7 @@ static void
 make_dirs(struct daemon *d)
 {
 	char *dbdir = fs_dirname(d->cfg.db_path);
-	const char *dirs[] = { d->cfg.workdir, d->cfg.release_root, d->cfg.logs_root, dbdir };
+	const char *dirs[] = {d->cfg.workdir, d->cfg.release_root, d->cfg.logs_root, dbdir};
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (fs_mkdir_p(dirs[i], 0755) == -1)
@@ -163,6 +179,7 @@ on_signal(uv_signal_t *h, int signum)
 	log_info("signal %d: shutting down, letting in-flight responses finish", signum);
 	build_abort_current(d, "the daemon is shutting down");
 	proc_cancel_all();
+	ws_close_all(1001, "the daemon is shutting down");
 	http_server_shutdown(d->http, shutdown_done, d);
 }
 
@@ -175,8 +192,9 @@ start_http(struct daemon *d)
 	if (http_server_listen(d->http, d->cfg.listen, &err) == -1)
 		fatalx("cannot listen on '%s': %s", d->cfg.listen, err.buf);
 	if (d->cfg.auth == AUTH_NONE && !config_listen_is_loopback(d->cfg.listen))
-		log_warnx("listening on non-loopback address '%s' with auth = \"none\": anyone who "
-			  "can reach it can deploy; configure authentication or listen on 127.0.0.1",
+		log_warnx(
+		    "listening on non-loopback address '%s' with auth = \"none\": anyone who "
+		    "can reach it can deploy; configure authentication or listen on 127.0.0.1",
 		    d->cfg.listen);
 	strbuf_release(&err);
 }
@@ -206,8 +224,8 @@ setup_repo(struct daemon *d)
 	local_url(d, &url);
 	if (repo_setup(d, url.buf, &err) == -1)
 		fatalx("repository '%s': %s", d->topo.bare_path, err.buf);
-	log_info("ready: listening on http://%s (port %d), database '%s', %zu tiers",
-	    d->cfg.listen, http_server_port(d->http), d->cfg.db_path, d->topo.ntiers);
+	log_info("ready: listening on http://%s (port %d), database '%s', %zu tiers", d->cfg.listen,
+	    http_server_port(d->http), d->cfg.db_path, d->topo.ntiers);
 	strbuf_release(&url);
 	strbuf_release(&err);
 }

@@ -58,7 +58,7 @@ repo_sh_quote(struct strbuf *out, const char *s)
 static int
 repo_git_sync(struct daemon *d, const char *const *argv, struct strbuf *err)
 {
-	struct proc_options o = { argv, repo_env(d), NULL, NULL, 120000, 0, 0, NULL, NULL, NULL };
+	struct proc_options o = {argv, repo_env(d), NULL, NULL, 120000, 0, 0, NULL, NULL, NULL};
 	struct strbuf out = STRBUF_INIT;
 	int rc = proc_run_sync(d->loop, &o, &out, err);
 
@@ -103,8 +103,8 @@ repo_setup(struct daemon *d, const char *url, struct strbuf *err)
 
 	strbuf_addf(&head, "%s/HEAD", d->topo.bare_path);
 	if (access(head.buf, F_OK) == -1) {
-		const char *argv[] = { "git", "init", "--quiet", "--bare", "--initial-branch",
-			d->topo.branch, "--", d->topo.bare_path, NULL };
+		const char *argv[] = {"git", "init", "--quiet", "--bare", "--initial-branch",
+		    d->topo.branch, "--", d->topo.bare_path, NULL};
 
 		rc = repo_git_sync(d, argv, err);
 		if (rc == 0)
@@ -112,8 +112,10 @@ repo_setup(struct daemon *d, const char *url, struct strbuf *err)
 	}
 	if (rc == 0)
 		rc = repo_install_hook(d, err);
-	strbuf_addf(&env, "# written by sandod at start-up: where the post-receive hook finds it\n"
-			  "SANDO_DAEMON_URL=%s\n", url);
+	strbuf_addf(&env,
+	    "# written by sandod at start-up: where the post-receive hook finds it\n"
+	    "SANDO_DAEMON_URL=%s\n",
+	    url);
 	if (rc == 0 && fs_write_file(d->cfg.hook_env_file, env.buf, env.len, 0644) == -1)
 		log_warn("cannot write hook env file '%s'", d->cfg.hook_env_file);
 	strbuf_release(&head);
@@ -142,8 +144,8 @@ repo_git(struct daemon *d, const char *cwd, const char *const *args, const char 
 {
 	struct strvec argv = STRVEC_INIT;
 	struct repo_call *c = xmalloc(sizeof(*c));
-	struct proc_options o = { NULL, repo_env(d), cwd, log_path, 600000, 0, 0, NULL,
-		repo_call_exit, c };
+	struct proc_options o = {
+	    NULL, repo_env(d), cwd, log_path, 600000, 0, 0, NULL, repo_call_exit, c};
 	int rc;
 
 	strvec_push(&argv, "git");
@@ -178,12 +180,11 @@ repo_resolved(int status, const char *out, size_t len, void *arg)
 }
 
 int
-repo_resolve(struct daemon *d, const char *spec, repo_done_fn done, void *arg,
-    struct strbuf *err)
+repo_resolve(struct daemon *d, const char *spec, repo_done_fn done, void *arg, struct strbuf *err)
 {
 	struct strbuf rev = STRBUF_INIT;
 	struct repo_resolve *r = xmalloc(sizeof(*r));
-	const char *args[] = { "rev-parse", "--verify", "--quiet", "--end-of-options", NULL, NULL };
+	const char *args[] = {"rev-parse", "--verify", "--quiet", "--end-of-options", NULL, NULL};
 	int rc;
 
 	if (spec)

@@ -38,8 +38,8 @@ int repo_git(struct daemon *d, const char *cwd, const char *const *args, const c
 
 /* Resolve spec (a sha, short sha; NULL: the head of the configured branch)
  * to a full commit sha; done gets status 0 and the sha (40 chars) on success. */
-int repo_resolve(struct daemon *d, const char *spec, repo_done_fn done, void *arg,
-    struct strbuf *err);
+int repo_resolve(
+    struct daemon *d, const char *spec, repo_done_fn done, void *arg, struct strbuf *err);
 
 /* The environment every program sandod runs gets by default (NULL-ended). */
 const char *const *repo_env(struct daemon *d);

@@ -79,23 +79,23 @@ struct stage_row {
 };
 
 struct stage_request {
-	const char *worktree;      /* absolute path of the checked-out tree */
-	const char *artifact_dir;  /* worktree-relative directory holding the binaries */
-	const char *const *bins;   /* NULL-terminated binary names */
+	const char *worktree;     /* absolute path of the checked-out tree */
+	const char *artifact_dir; /* worktree-relative directory holding the binaries */
+	const char *const *bins;  /* NULL-terminated binary names */
 	const struct stage_row *rows;
 	size_t nrows;
-	const char *release_root;  /* absolute; releases land in <release_root>/<version>/ */
-	const char *version;       /* a validated version string (safe as a file name) */
-	const char *sha;           /* the commit, recorded in the manifest */
-	volatile int *cancel;      /* checked between files; non-zero aborts with "cancelled" */
+	const char *release_root; /* absolute; releases land in <release_root>/<version>/ */
+	const char *version;      /* a validated version string (safe as a file name) */
+	const char *sha;          /* the commit, recorded in the manifest */
+	volatile int *cancel;     /* checked between files; non-zero aborts with "cancelled" */
 };
 
 struct stage_result {
-	struct strbuf error;       /* set when stage_run returns -1 */
-	struct strvec warnings;    /* e.g. "optional release content 'x' is missing" */
-	char bundle_digest[65];    /* hex SHA-256, NUL-terminated */
-	uint64_t bytes;            /* bytes of regular files copied */
-	size_t files;              /* entries in the manifest */
+	struct strbuf error;    /* set when stage_run returns -1 */
+	struct strvec warnings; /* e.g. "optional release content 'x' is missing" */
+	char bundle_digest[65]; /* hex SHA-256, NUL-terminated */
+	uint64_t bytes;         /* bytes of regular files copied */
+	size_t files;           /* entries in the manifest */
 };
 
 /* Initialise a result before stage_run. */

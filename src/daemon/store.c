@@ -100,10 +100,12 @@ store_open_db(struct store *st, struct strbuf *err)
 	sqlite3_busy_timeout(st->db, 5000);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* The first statements read the header: a corrupt file fails here. */
-	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-			   "PRAGMA synchronous=NORMAL; SELECT count(*) FROM sqlite_schema;",
-		err) == -1) {
-		strbuf_insertstr(err, 0, "cannot use database (corrupt, not a database, or unwritable): ");
+	if (store_exec(st,
+	        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+	        "PRAGMA synchronous=NORMAL; SELECT count(*) FROM sqlite_schema;",
+	        err) == -1) {
+		strbuf_insertstr(
+		    err, 0, "cannot use database (corrupt, not a database, or unwritable): ");
 		return -1;
 	}
 	return 0;
@@ -116,7 +118,7 @@ store_schema_version(struct store *st)
 	int v = 0;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-		-1, &stmt, NULL) != SQLITE_OK)
+	        -1, &stmt, NULL) != SQLITE_OK)
 		return 0;
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		v = sqlite3_column_int(stmt, 0);
@@ -131,8 +133,9 @@ store_apply(struct store *st, const struct store_migration *m, struct strbuf *er
 	int rc;
 
 	store_now(&now);
-	strbuf_addf(&sql, "BEGIN IMMEDIATE;\n%s\n;INSERT INTO schema_migrations(version, name, "
-			  "applied_at) VALUES (%d, '%s', '%s');\nCOMMIT;",
+	strbuf_addf(&sql,
+	    "BEGIN IMMEDIATE;\n%s\n;INSERT INTO schema_migrations(version, name, "
+	    "applied_at) VALUES (%d, '%s', '%s');\nCOMMIT;",
 	    m->sql, m->version, m->name, now.buf);
 	rc = store_exec(st, sql.buf, err);
 	if (rc == -1) {
@@ -151,14 +154,16 @@ store_migrate(struct store *st, const struct store_migration *m, size_t n, struc
 {
 	int have;
 
-	if (store_exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
-			   "PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT",
-		err) == -1)
+	if (store_exec(st,
+	        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+	        "PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT",
+	        err) == -1)
 		return -1;
 	have = store_schema_version(st);
 	if (have > (int)n) {
-		strbuf_addf(err, "database '%s' has schema version %d, newer than this sandod "
-				 "supports (%zu): upgrade sandod or restore an older database",
+		strbuf_addf(err,
+		    "database '%s' has schema version %d, newer than this sandod "
+		    "supports (%zu): upgrade sandod or restore an older database",
 		    st->path, have, n);
 		return -1;
 	}
@@ -169,8 +174,8 @@ store_migrate(struct store *st, const struct store_migration *m, size_t n, struc
 }
 
 int
-store_open(struct store **out, const char *path, const struct store_migration *migrations,
-    size_t n, struct strbuf *err)
+store_open(struct store **out, const char *path, const struct store_migration *migrations, size_t n,
+    struct strbuf *err)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 
@@ -210,12 +215,12 @@ int
 store_recover(struct store *st, int *changed, struct strbuf *err)
 {
 	static const char *const sql[] = {
-		"UPDATE builds SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
-		"UPDATE gate_runs SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
-		"UPDATE deploys SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
-		"UPDATE backups SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
-		"UPDATE tier_state SET lock_holder = NULL, lock_pid = NULL, lock_taken_at = NULL "
-		"WHERE lock_holder IS NOT NULL AND ?1 IS NOT NULL",
+	    "UPDATE builds SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+	    "UPDATE gate_runs SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
+	    "UPDATE deploys SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
+	    "UPDATE backups SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
+	    "UPDATE tier_state SET lock_holder = NULL, lock_pid = NULL, lock_taken_at = NULL "
+	    "WHERE lock_holder IS NOT NULL AND ?1 IS NOT NULL",
 	};
 	struct strbuf now = STRBUF_INIT;
 	int rc = 0;

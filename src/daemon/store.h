@@ -66,20 +66,19 @@ struct store_tier_state {
 };
 
 /* Read tier name's state; -1 with err if the tier is unknown. */
-int store_tier_state(struct store *st, const char *tier, struct store_tier_state *out,
-    struct strbuf *err);
+int store_tier_state(
+    struct store *st, const char *tier, struct store_tier_state *out, struct strbuf *err);
 
 /* Free the strings of a tier state. */
 void store_tier_state_release(struct store_tier_state *ts);
 
 /* The current version of node name into out ("" and 1 returned if unset, 0 if
  * set, -1 on error). */
-int store_node_version(struct store *st, const char *node, struct strbuf *out,
-    struct strbuf *err);
+int store_node_version(struct store *st, const char *node, struct strbuf *out, struct strbuf *err);
 
 /* Insert a running build of sha; its id, or -1. */
-int64_t store_build_insert(struct store *st, const char *sha, const char *log_ref,
-    struct strbuf *err);
+int64_t store_build_insert(
+    struct store *st, const char *sha, const char *log_ref, struct strbuf *err);
 
 /* Set a build's log reference (relative to logs_root). */
 int store_build_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err);
@@ -90,17 +89,16 @@ int store_build_finish(struct store *st, int64_t id, const char *status, const c
     const char *error, struct strbuf *err);
 
 /* The sha a version was staged from: 1 and sha set, 0 if not staged, -1. */
-int store_version_sha(struct store *st, const char *version, struct strbuf *sha,
-    struct strbuf *err);
+int store_version_sha(
+    struct store *st, const char *version, struct strbuf *sha, struct strbuf *err);
 
 /* Record a staged version. */
-int store_version_insert(struct store *st, const char *version, const char *sha,
-    int64_t build_id, const char *digest, struct strbuf *err);
+int store_version_insert(struct store *st, const char *version, const char *sha, int64_t build_id,
+    const char *digest, struct strbuf *err);
 
 /* Make version the tier's current one (the old current becomes previous; the
  * burn-in clock restarts); nothing changes if it already is current. */
-int store_tier_advance(struct store *st, const char *tier, const char *version,
-    struct strbuf *err);
+int store_tier_advance(struct store *st, const char *tier, const char *version, struct strbuf *err);
 
 /* Builds, newest first, as JSON objects (id 0: all, up to limit). */
 json_t *store_builds_json(struct store *st, int64_t id, int64_t limit, struct strbuf *err);

@@ -14,8 +14,9 @@ store_build_insert(struct store *st, const char *sha, const char *log_ref, struc
 	int rc;
 
 	store_now(&now);
-	rc = store_run(st, "INSERT INTO builds(sha, status, log_ref, requested_at, started_at) "
-			   "VALUES (?1, 'running', ?2, ?3, ?3)",
+	rc = store_run(st,
+	    "INSERT INTO builds(sha, status, log_ref, requested_at, started_at) "
+	    "VALUES (?1, 'running', ?2, ?3, ?3)",
 	    err, "sss", sha, log_ref, now.buf);
 	strbuf_release(&now);
 	return rc == -1 ? -1 : sqlite3_last_insert_rowid(st->db);
@@ -24,8 +25,8 @@ store_build_insert(struct store *st, const char *sha, const char *log_ref, struc
 int
 store_build_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err)
 {
-	return store_run(st, "UPDATE builds SET log_ref = ?2 WHERE id = ?1", err, "is", id,
-	    log_ref);
+	return store_run(
+	    st, "UPDATE builds SET log_ref = ?2 WHERE id = ?1", err, "is", id, log_ref);
 }
 
 int
@@ -47,8 +48,8 @@ store_build_finish(struct store *st, int64_t id, const char *status, const char 
 int
 store_version_sha(struct store *st, const char *version, struct strbuf *sha, struct strbuf *err)
 {
-	sqlite3_stmt *stmt = store_prepare(st, "SELECT sha FROM versions WHERE version = ?1", err,
-	    "s", version);
+	sqlite3_stmt *stmt =
+	    store_prepare(st, "SELECT sha FROM versions WHERE version = ?1", err, "s", version);
 	int rc, ret;
 
 	strbuf_reset(sha);
@@ -119,7 +120,8 @@ store_rows_json(struct store *st, sqlite3_stmt *stmt, struct strbuf *err)
 		json_t *row = json_object();
 
 		for (int i = 0; i < sqlite3_column_count(stmt); i++)
-			json_object_set_new(row, sqlite3_column_name(stmt, i), column_json(stmt, i));
+			json_object_set_new(
+			    row, sqlite3_column_name(stmt, i), column_json(stmt, i));
 		json_array_append_new(rows, row);
 	}
 	sqlite3_reset(stmt);
@@ -156,8 +158,8 @@ store_versions_json(struct store *st, int64_t limit, struct strbuf *err)
 int64_t
 store_version_build(struct store *st, const char *version, struct strbuf *err)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
-	    "SELECT coalesce(build_id, 0) FROM versions WHERE version = ?1", err, "s", version);
+	sqlite3_stmt *stmt = store_prepare(
+	    st, "SELECT coalesce(build_id, 0) FROM versions WHERE version = ?1", err, "s", version);
 	int64_t id = 0;
 	int rc;
 

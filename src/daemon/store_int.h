@@ -35,8 +35,8 @@ int store_fail(struct store *st, struct strbuf *err, const char *what);
 int store_exec(struct store *st, const char *sql, struct strbuf *err);
 
 /* The cached statement for sql, reset and bound from fmt; NULL with err. */
-sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct strbuf *err,
-    const char *fmt, ...);
+sqlite3_stmt *store_prepare(
+    struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...);
 
 /* Prepare, bind and step a statement that returns no rows; 0 or -1. */
 int store_run(struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...);

@@ -57,8 +57,7 @@ store_vbind(sqlite3_stmt *stmt, const char *fmt, va_list ap)
 }
 
 static sqlite3_stmt *
-store_vprepare(struct store *st, const char *sql, struct strbuf *err, const char *fmt,
-    va_list ap)
+store_vprepare(struct store *st, const char *sql, struct strbuf *err, const char *fmt, va_list ap)
 {
 	sqlite3_stmt *stmt = store_cached(st, sql, err);
 

@@ -13,8 +13,8 @@
 static int64_t
 tier_id(struct store *st, const char *name, struct strbuf *err)
 {
-	sqlite3_stmt *stmt = store_prepare(st, "SELECT id FROM tiers WHERE name = ?1", err, "s",
-	    name);
+	sqlite3_stmt *stmt =
+	    store_prepare(st, "SELECT id FROM tiers WHERE name = ?1", err, "s", name);
 	int64_t id = 0;
 	int rc;
 
@@ -44,13 +44,14 @@ sync_rename(struct store *st, const struct tier_config *t, struct strbuf *err)
 			return -1;
 		if (nid > 0) {
 			strbuf_reset(err);
-			strbuf_addf(err, "tier '%s' is renamed_from '%s', but the database has "
-					 "history under both names: remove one from the topology",
+			strbuf_addf(err,
+			    "tier '%s' is renamed_from '%s', but the database has "
+			    "history under both names: remove one from the topology",
 			    t->name, old);
 			return -1;
 		}
 		if (store_run(st, "UPDATE tiers SET name = ?1 WHERE id = ?2", err, "si", t->name,
-			oid) == -1)
+		        oid) == -1)
 			return -1;
 		log_info("tier '%s' renamed to '%s', history kept", old, t->name);
 	}
@@ -58,31 +59,32 @@ sync_rename(struct store *st, const struct tier_config *t, struct strbuf *err)
 }
 
 static int
-sync_tier(struct store *st, const struct tier_config *t, int64_t pos, const char *now,
-    struct strbuf *err)
+sync_tier(
+    struct store *st, const struct tier_config *t, int64_t pos, const char *now, struct strbuf *err)
 {
 	if (sync_rename(st, t, err) == -1)
 		return -1;
 	if (store_run(st,
-		"INSERT INTO tiers(name, position, provisioned) VALUES (?1, ?2, ?3) "
-		"ON CONFLICT(name) DO UPDATE SET position = ?2, provisioned = ?3, retired_at = NULL",
-		err, "sii", t->name, pos, (int64_t)t->provisioned) == -1)
+	        "INSERT INTO tiers(name, position, provisioned) VALUES (?1, ?2, ?3) "
+	        "ON CONFLICT(name) DO UPDATE SET position = ?2, provisioned = ?3, retired_at = "
+	        "NULL",
+	        err, "sii", t->name, pos, (int64_t)t->provisioned) == -1)
 		return -1;
 	if (store_run(st,
-		"INSERT OR IGNORE INTO tier_state(tier_id, updated_at) "
-		"SELECT id, ?2 FROM tiers WHERE name = ?1",
-		err, "ss", t->name, now) == -1)
+	        "INSERT OR IGNORE INTO tier_state(tier_id, updated_at) "
+	        "SELECT id, ?2 FROM tiers WHERE name = ?1",
+	        err, "ss", t->name, now) == -1)
 		return -1;
 	for (size_t i = 0; i < t->nnodes; i++) {
 		const struct node_config *n = &t->nodes[i];
 
 		if (store_run(st,
-			"INSERT INTO nodes(tier_id, name, transport, target, release_root) "
-			"SELECT id, ?2, ?3, ?4, ?5 FROM tiers WHERE name = ?1 "
-			"ON CONFLICT(name) DO UPDATE SET tier_id = excluded.tier_id, "
-			"transport = ?3, target = ?4, release_root = ?5, retired_at = NULL",
-			err, "sssss", t->name, n->name, topology_transport_name(n->transport),
-			n->ssh_target, n->release_root) == -1)
+		        "INSERT INTO nodes(tier_id, name, transport, target, release_root) "
+		        "SELECT id, ?2, ?3, ?4, ?5 FROM tiers WHERE name = ?1 "
+		        "ON CONFLICT(name) DO UPDATE SET tier_id = excluded.tier_id, "
+		        "transport = ?3, target = ?4, release_root = ?5, retired_at = NULL",
+		        err, "sssss", t->name, n->name, topology_transport_name(n->transport),
+		        n->ssh_target, n->release_root) == -1)
 			return -1;
 	}
 	return 0;
@@ -141,8 +143,8 @@ store_sync_topology(struct store *st, const struct topology *topo, struct strbuf
 }
 
 int
-store_tier_state(struct store *st, const char *tier, struct store_tier_state *out,
-    struct strbuf *err)
+store_tier_state(
+    struct store *st, const char *tier, struct store_tier_state *out, struct strbuf *err)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 	    "SELECT s.current_version, s.previous_version, s.burn_in_started_at, s.frozen, "
@@ -183,8 +185,8 @@ store_tier_state_release(struct store_tier_state *ts)
 int
 store_node_version(struct store *st, const char *node, struct strbuf *out, struct strbuf *err)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
-	    "SELECT current_version FROM nodes WHERE name = ?1", err, "s", node);
+	sqlite3_stmt *stmt =
+	    store_prepare(st, "SELECT current_version FROM nodes WHERE name = ?1", err, "s", node);
 	int rc, ret = -1;
 
 	strbuf_reset(out);

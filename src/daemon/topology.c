@@ -18,9 +18,9 @@
 #define TC(m) offsetof(struct tier_config, m)
 #define NC(m) offsetof(struct node_config, m)
 
-static const char *const canary_choices[] = { "sequential", "parallel", NULL };
-static const char *const verify_choices[] = { "manifest", "sha256", NULL };
-static const char *const transport_names[] = { "local", "ssh" };
+static const char *const canary_choices[] = {"sequential", "parallel", NULL};
+static const char *const verify_choices[] = {"manifest", "sha256", NULL};
+static const char *const transport_names[] = {"local", "ssh"};
 
 static int parse_repo(const struct toml_value *v, void *obj, struct cfg_ctx *ctx);
 static int parse_backup(const struct toml_value *v, void *obj, struct cfg_ctx *ctx);
@@ -33,66 +33,65 @@ static void print_tiers(const void *obj, const char *indent, struct strbuf *out)
 static void print_nodes(const void *obj, const char *indent, struct strbuf *out);
 
 static const struct cfg_field topology_fields[] = {
-	{ "repo", CFG_CUSTOM, 0, NULL, 1, 0, 0, NULL, parse_repo, print_repo,
-	    "[repo] bare_path and branch" },
-	{ "backup", CFG_CUSTOM, 0, NULL, 0, 0, 0, NULL, parse_backup, print_backup,
-	    "[backup] source and local_path" },
-	{ "tier", CFG_CUSTOM, 0, NULL, 1, 0, 0, NULL, parse_tiers, print_tiers,
-	    "[[tier]] tables, in promotion order" },
+    {"repo", CFG_CUSTOM, 0, NULL, 1, 0, 0, NULL, parse_repo, print_repo,
+        "[repo] bare_path and branch"},
+    {"backup", CFG_CUSTOM, 0, NULL, 0, 0, 0, NULL, parse_backup, print_backup,
+        "[backup] source and local_path"},
+    {"tier", CFG_CUSTOM, 0, NULL, 1, 0, 0, NULL, parse_tiers, print_tiers,
+        "[[tier]] tables, in promotion order"},
 };
 
 static const struct cfg_field repo_fields[] = {
-	{ "bare_path", CFG_PATH, TP(bare_path), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "the bare repository (created if missing)" },
-	{ "branch", CFG_STR, TP(branch), "\"main\"", 0, 0, 0, NULL, NULL, NULL,
-	    "the branch whose pushes are built" },
+    {"bare_path", CFG_PATH, TP(bare_path), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "the bare repository (created if missing)"},
+    {"branch", CFG_STR, TP(branch), "\"main\"", 0, 0, 0, NULL, NULL, NULL,
+        "the branch whose pushes are built"},
 };
 
 static const struct cfg_field backup_fields[] = {
-	{ "source", CFG_STR, TP(backup_source), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "file://, rsync:// or ssh://user@host[:port]/path" },
-	{ "local_path", CFG_PATH, TP(backup_local_path), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "where the fetched backup is kept" },
+    {"source", CFG_STR, TP(backup_source), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "file://, rsync:// or ssh://user@host[:port]/path"},
+    {"local_path", CFG_PATH, TP(backup_local_path), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "where the fetched backup is kept"},
 };
 
 static const struct cfg_field tier_fields[] = {
-	{ "name", CFG_STR, TC(name), NULL, 1, 0, 0, NULL, NULL, NULL, "the tier's name" },
-	{ "provisioned", CFG_BOOL, TC(provisioned), "true", 0, 0, 0, NULL, NULL, NULL,
-	    "whether the tier may be promoted to" },
-	{ "canary", CFG_ENUM, TC(canary), "\"sequential\"", 0, 0, 0, canary_choices, NULL, NULL,
-	    "node rollout policy" },
-	{ "max_parallel", CFG_INT, TC(max_parallel), "4", 0, 1, 1000, NULL, NULL, NULL,
-	    "nodes at once with canary = \"parallel\"" },
-	{ "restart", CFG_ARGV, TC(restart), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "argv run on the node after the swap" },
-	{ "health_url", CFG_STR, TC(health_url), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "checked on the node after restart" },
-	{ "restart_warning_seconds", CFG_INT, TC(restart_warning_seconds), "0", 0, 0, 86400, NULL,
-	    NULL, NULL, "notify the app, wait this long, then restart" },
-	{ "restart_warning_url", CFG_STR, TC(restart_warning_url), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "the app's restart-warning endpoint" },
-	{ "restart_warning_token_file", CFG_PATH, TC(restart_warning_token_file), NULL, 0, 0, 0,
-	    NULL, NULL, NULL, "bearer token for restart_warning_url" },
-	{ "pre_deploy", CFG_ARGV, TC(pre_deploy), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "argv run on the controller before the first node" },
-	{ "post_deploy", CFG_ARGV, TC(post_deploy), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "argv run on the controller after the last node" },
-	{ "verify", CFG_ENUM, TC(verify), "\"manifest\"", 0, 0, 0, verify_choices, NULL, NULL,
-	    "how a node's copy is checked" },
-	{ "renamed_from", CFG_STRLIST, TC(renamed_from), "[]", 0, 0, 0, NULL, NULL, NULL,
-	    "former names whose history this tier keeps" },
-	{ "gates", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, topology_parse_gates, topology_print_gates,
-	    "the tier's gates" },
-	{ "node", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, parse_nodes, print_nodes,
-	    "[[tier.node]] tables" },
+    {"name", CFG_STR, TC(name), NULL, 1, 0, 0, NULL, NULL, NULL, "the tier's name"},
+    {"provisioned", CFG_BOOL, TC(provisioned), "true", 0, 0, 0, NULL, NULL, NULL,
+        "whether the tier may be promoted to"},
+    {"canary", CFG_ENUM, TC(canary), "\"sequential\"", 0, 0, 0, canary_choices, NULL, NULL,
+        "node rollout policy"},
+    {"max_parallel", CFG_INT, TC(max_parallel), "4", 0, 1, 1000, NULL, NULL, NULL,
+        "nodes at once with canary = \"parallel\""},
+    {"restart", CFG_ARGV, TC(restart), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "argv run on the node after the swap"},
+    {"health_url", CFG_STR, TC(health_url), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "checked on the node after restart"},
+    {"restart_warning_seconds", CFG_INT, TC(restart_warning_seconds), "0", 0, 0, 86400, NULL, NULL,
+        NULL, "notify the app, wait this long, then restart"},
+    {"restart_warning_url", CFG_STR, TC(restart_warning_url), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "the app's restart-warning endpoint"},
+    {"restart_warning_token_file", CFG_PATH, TC(restart_warning_token_file), NULL, 0, 0, 0, NULL,
+        NULL, NULL, "bearer token for restart_warning_url"},
+    {"pre_deploy", CFG_ARGV, TC(pre_deploy), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "argv run on the controller before the first node"},
+    {"post_deploy", CFG_ARGV, TC(post_deploy), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "argv run on the controller after the last node"},
+    {"verify", CFG_ENUM, TC(verify), "\"manifest\"", 0, 0, 0, verify_choices, NULL, NULL,
+        "how a node's copy is checked"},
+    {"renamed_from", CFG_STRLIST, TC(renamed_from), "[]", 0, 0, 0, NULL, NULL, NULL,
+        "former names whose history this tier keeps"},
+    {"gates", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, topology_parse_gates, topology_print_gates,
+        "the tier's gates"},
+    {"node", CFG_CUSTOM, 0, "[]", 0, 0, 0, NULL, parse_nodes, print_nodes, "[[tier.node]] tables"},
 };
 
 static const struct cfg_field node_fields[] = {
-	{ "name", CFG_STR, NC(name), NULL, 1, 0, 0, NULL, NULL, NULL, "the node's name" },
-	{ "ssh_target", CFG_CUSTOM, 0, NULL, 1, 0, 0, NULL, parse_ssh_target, NULL,
-	    "\"local\" or \"user@host[:port]\"" },
-	{ "release_root", CFG_STR, NC(release_root), NULL, 1, 0, 0, NULL, NULL, NULL,
-	    "absolute path on the node holding releases/ and current" },
+    {"name", CFG_STR, NC(name), NULL, 1, 0, 0, NULL, NULL, NULL, "the node's name"},
+    {"ssh_target", CFG_CUSTOM, 0, NULL, 1, 0, 0, NULL, parse_ssh_target, NULL,
+        "\"local\" or \"user@host[:port]\""},
+    {"release_root", CFG_STR, NC(release_root), NULL, 1, 0, 0, NULL, NULL, NULL,
+        "absolute path on the node holding releases/ and current"},
 };
 
 const char *
@@ -117,8 +116,8 @@ parse_section(const struct toml_value *v, const char *name, const struct cfg_fie
 
 	if (v->type != TOML_TABLE) {
 		free(where);
-		return cfg_error(ctx, v->pos, "'%s' must be a table, not %s", name,
-		    toml_type_name(v->type));
+		return cfg_error(
+		    ctx, v->pos, "'%s' must be a table, not %s", name, toml_type_name(v->type));
 	}
 	sctx.where = where;
 	rc = cfg_apply(fields, n, v, obj, &sctx);
@@ -146,7 +145,7 @@ static int
 parse_backup(const struct toml_value *v, void *obj, struct cfg_ctx *ctx)
 {
 	struct topology *topo = obj;
-	static const char *const schemes[] = { "file:///", "rsync://", "ssh://" };
+	static const char *const schemes[] = {"file:///", "rsync://", "ssh://"};
 
 	if (parse_section(v, "backup", backup_fields, NELEM(backup_fields), obj, ctx) == -1)
 		return -1;
@@ -164,13 +163,14 @@ split_ssh_target(const char *s, struct node_config *node)
 {
 	const char *at = strchr(s, '@'), *host = at ? at + 1 : s, *end, *colon;
 	long port = 22;
+	int v6 = host[0] == '[';
 
 	if (at && (at == s || !(isalpha((unsigned char)s[0]) || s[0] == '_')))
 		return -1;
 	for (const char *p = s; at && p < at; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
 			return -1;
-	if (host[0] == '[') {
+	if (v6) {
 		end = strchr(host, ']');
 		if (end == NULL || end == host + 1)
 			return -1;
@@ -185,7 +185,7 @@ split_ssh_target(const char *s, struct node_config *node)
 	if (end == host || host[0] == '-' || host[0] == '.')
 		return -1;
 	for (const char *p = host; p < end; p++)
-		if (!isalnum((unsigned char)*p) && !strchr(host[-1] == '[' ? ":.%" : "-.", *p))
+		if (!isalnum((unsigned char)*p) && !strchr(v6 ? ":.%" : "-.", *p))
 			return -1;
 	if (colon) {
 		char *e;
@@ -226,7 +226,8 @@ check_name(const char *what, const struct toml_value *t, const char *name, struc
 		return 0;
 	return cfg_error(ctx, toml_table_get(t, "name")->pos,
 	    "%s name '%s' must be 1-63 letters, digits, '_', '.' or '-', starting with a letter "
-	    "or digit", what, name);
+	    "or digit",
+	    what, name);
 }
 
 static int
@@ -289,7 +290,8 @@ parse_tier(const struct toml_value *t, struct tier_config *tier, struct cfg_ctx 
 	for (size_t i = 0; rc == 0 && i < tier->renamed_from.nr; i++)
 		if (!id_name_valid(tier->renamed_from.v[i], strlen(tier->renamed_from.v[i])))
 			rc = cfg_error(&tctx, toml_table_get(t, "renamed_from")->pos,
-			    "'renamed_from' holds an invalid tier name '%s'", tier->renamed_from.v[i]);
+			    "'renamed_from' holds an invalid tier name '%s'",
+			    tier->renamed_from.v[i]);
 	if (rc == 0 && tier->health_url && strncmp(tier->health_url, "http://", 7) != 0 &&
 	    strncmp(tier->health_url, "https://", 8) != 0)
 		rc = cfg_error(&tctx, toml_table_get(t, "health_url")->pos,
@@ -315,7 +317,8 @@ check_unique(const struct topology *topo, const struct toml_value *v, struct cfg
 
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(topo->tiers[j].name, t->name) == 0)
-				return cfg_error(ctx, toml_table_get(v->u.arr.items[i], "name")->pos,
+				return cfg_error(ctx,
+				    toml_table_get(v->u.arr.items[i], "name")->pos,
 				    "duplicate tier name '%s'", t->name);
 		for (size_t r = 0; r < t->renamed_from.nr; r++)
 			for (size_t j = 0; j < topo->ntiers; j++)
@@ -327,7 +330,8 @@ check_unique(const struct topology *topo, const struct toml_value *v, struct cfg
 		for (size_t n = 0; n < t->nnodes; n++)
 			for (size_t j = 0; j <= i; j++)
 				for (size_t m = 0; m < (j == i ? n : topo->tiers[j].nnodes); m++)
-					if (strcmp(topo->tiers[j].nodes[m].name, t->nodes[n].name) == 0)
+					if (strcmp(topo->tiers[j].nodes[m].name,
+					        t->nodes[n].name) == 0)
 						return cfg_error(ctx, node_name_value(v, i, n)->pos,
 						    "duplicate node name '%s' (also in tier '%s')",
 						    t->nodes[n].name, topo->tiers[j].name);
@@ -341,7 +345,8 @@ parse_tiers(const struct toml_value *v, void *obj, struct cfg_ctx *ctx)
 	struct topology *topo = obj;
 
 	if (v->type != TOML_ARRAY || v->u.arr.len == 0)
-		return cfg_error(ctx, v->pos, "'tier' must be a non-empty array of tables ([[tier]])");
+		return cfg_error(
+		    ctx, v->pos, "'tier' must be a non-empty array of tables ([[tier]])");
 	topo->tiers = xcalloc(v->u.arr.len, sizeof(*topo->tiers));
 	for (size_t i = 0; i < v->u.arr.len; i++) {
 		tier_init(&topo->tiers[i]);
@@ -405,7 +410,7 @@ int
 topology_load(struct topology *topo, const char *path, struct strbuf *err)
 {
 	struct toml_value *root = NULL;
-	struct cfg_ctx ctx = { NULL, NULL, NULL, err };
+	struct cfg_ctx ctx = {NULL, NULL, NULL, err};
 	char *abs = realpath(path, NULL);
 	int rc;
 
@@ -471,7 +476,8 @@ const struct tier_config *
 topology_tier(const struct topology *topo, const char *name, size_t len)
 {
 	for (size_t i = 0; i < topo->ntiers; i++)
-		if (strlen(topo->tiers[i].name) == len && memcmp(topo->tiers[i].name, name, len) == 0)
+		if (strlen(topo->tiers[i].name) == len &&
+		    memcmp(topo->tiers[i].name, name, len) == 0)
 			return &topo->tiers[i];
 	return NULL;
 }

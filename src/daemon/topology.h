@@ -22,24 +22,24 @@ enum verify { VERIFY_MANIFEST, VERIFY_SHA256 };
 enum transport { TRANSPORT_LOCAL, TRANSPORT_SSH };
 
 struct gate_config {
-	int kind;               /* enum gate_kind */
-	char *name;             /* command: its name; others: the kind's name */
-	struct strvec command;  /* test: command; migration_dry_run: optional command */
-	struct strvec run;      /* command: argv */
-	struct strvec args;     /* boot_smoke: extra args */
-	int64_t seconds;        /* boot_smoke */
-	char *health_url;       /* boot_smoke, optional */
-	double hours;           /* burn_in */
-	int64_t timeout_s;      /* every automated gate; default 1800 */
+	int kind;              /* enum gate_kind */
+	char *name;            /* command: its name; others: the kind's name */
+	struct strvec command; /* test: command; migration_dry_run: optional command */
+	struct strvec run;     /* command: argv */
+	struct strvec args;    /* boot_smoke: extra args */
+	int64_t seconds;       /* boot_smoke */
+	char *health_url;      /* boot_smoke, optional */
+	double hours;          /* burn_in */
+	int64_t timeout_s;     /* every automated gate; default 1800 */
 };
 
 struct node_config {
 	char *name;
-	char *ssh_target;  /* as written: "local" or "[user@]host[:port]" */
-	int transport;     /* enum transport */
-	char *ssh_user;    /* NULL when not given */
+	char *ssh_target; /* as written: "local" or "[user@]host[:port]" */
+	int transport;    /* enum transport */
+	char *ssh_user;   /* NULL when not given */
 	char *ssh_host;
-	int ssh_port;      /* 22 unless given */
+	int ssh_port; /* 22 unless given */
 	char *release_root;
 };
 
@@ -68,7 +68,7 @@ struct topology {
 	char *dir;
 	char *bare_path;
 	char *branch;
-	char *backup_source;     /* NULL without [backup] */
+	char *backup_source; /* NULL without [backup] */
 	char *backup_local_path;
 	struct tier_config *tiers;
 	size_t ntiers;
@@ -84,8 +84,7 @@ void topology_release(struct topology *topo);
 void topology_print(const struct topology *topo, struct strbuf *out);
 
 /* The tier called name, or NULL. */
-const struct tier_config *topology_tier(const struct topology *topo, const char *name,
-    size_t len);
+const struct tier_config *topology_tier(const struct topology *topo, const char *name, size_t len);
 
 /* Name of a canary policy / transport / verify mode. */
 const char *topology_canary_name(int canary);

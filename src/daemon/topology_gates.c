@@ -14,63 +14,68 @@
 #define GC(m) offsetof(struct gate_config, m)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-#define F_KIND { "kind", CFG_IGNORE, 0, NULL, 1, 0, 0, NULL, NULL, NULL, "the gate kind" }
-#define F_TIMEOUT                                                                           \
-	{ "timeout_s", CFG_INT, GC(timeout_s), "1800", 0, 1, 7 * 24 * 3600, NULL, NULL, NULL, \
-	    "seconds before the gate is stopped and classified 'timeout'" }
+#define F_KIND                                                                          \
+	{                                                                               \
+		"kind", CFG_IGNORE, 0, NULL, 1, 0, 0, NULL, NULL, NULL, "the gate kind" \
+	}
+#define F_TIMEOUT                                                                             \
+	{                                                                                     \
+		"timeout_s", CFG_INT, GC(timeout_s), "1800", 0, 1, 7 * 24 * 3600, NULL, NULL, \
+		    NULL, "seconds before the gate is stopped and classified 'timeout'"       \
+	}
 
-static const struct cfg_field gate_plain_fields[] = { F_KIND, F_TIMEOUT };
+static const struct cfg_field gate_plain_fields[] = {F_KIND, F_TIMEOUT};
 
 static const struct cfg_field gate_test_fields[] = {
-	F_KIND,
-	{ "command", CFG_ARGV, GC(command), NULL, 1, 0, 0, NULL, NULL, NULL, "the test argv" },
-	F_TIMEOUT,
+    F_KIND,
+    {"command", CFG_ARGV, GC(command), NULL, 1, 0, 0, NULL, NULL, NULL, "the test argv"},
+    F_TIMEOUT,
 };
 
 static const struct cfg_field gate_migration_fields[] = {
-	F_KIND,
-	{ "command", CFG_ARGV, GC(command), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "migration argv (default: the staged binary with 'migrate')" },
-	F_TIMEOUT,
+    F_KIND,
+    {"command", CFG_ARGV, GC(command), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "migration argv (default: the staged binary with 'migrate')"},
+    F_TIMEOUT,
 };
 
 static const struct cfg_field gate_boot_fields[] = {
-	F_KIND,
-	{ "seconds", CFG_INT, GC(seconds), "10", 0, 1, 3600, NULL, NULL, NULL,
-	    "how long the binary must stay up" },
-	{ "health_url", CFG_STR, GC(health_url), NULL, 0, 0, 0, NULL, NULL, NULL,
-	    "URL that must answer 2xx while it runs" },
-	{ "args", CFG_STRLIST, GC(args), "[]", 0, 0, 0, NULL, NULL, NULL,
-	    "extra arguments for the binary" },
-	F_TIMEOUT,
+    F_KIND,
+    {"seconds", CFG_INT, GC(seconds), "10", 0, 1, 3600, NULL, NULL, NULL,
+        "how long the binary must stay up"},
+    {"health_url", CFG_STR, GC(health_url), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "URL that must answer 2xx while it runs"},
+    {"args", CFG_STRLIST, GC(args), "[]", 0, 0, 0, NULL, NULL, NULL,
+        "extra arguments for the binary"},
+    F_TIMEOUT,
 };
 
 static const struct cfg_field gate_burn_in_fields[] = {
-	F_KIND,
-	{ "hours", CFG_NUM, GC(hours), NULL, 1, 1e-6, 1e5, NULL, NULL, NULL,
-	    "hours the version must have been current (fractions allowed)" },
+    F_KIND,
+    {"hours", CFG_NUM, GC(hours), NULL, 1, 1e-6, 1e5, NULL, NULL, NULL,
+        "hours the version must have been current (fractions allowed)"},
 };
 
-static const struct cfg_field gate_confirm_fields[] = { F_KIND };
+static const struct cfg_field gate_confirm_fields[] = {F_KIND};
 
 static const struct cfg_field gate_command_fields[] = {
-	F_KIND,
-	{ "name", CFG_STR, GC(name), NULL, 1, 0, 0, NULL, NULL, NULL, "the gate's name" },
-	{ "run", CFG_ARGV, GC(run), NULL, 1, 0, 0, NULL, NULL, NULL, "the argv to run" },
-	F_TIMEOUT,
+    F_KIND,
+    {"name", CFG_STR, GC(name), NULL, 1, 0, 0, NULL, NULL, NULL, "the gate's name"},
+    {"run", CFG_ARGV, GC(run), NULL, 1, 0, 0, NULL, NULL, NULL, "the argv to run"},
+    F_TIMEOUT,
 };
 
 static const struct {
 	const struct cfg_field *fields;
 	size_t n;
 } gate_tables[GATE_KIND_COUNT] = {
-	[GATE_CARGO_TEST] = { gate_plain_fields, NELEM(gate_plain_fields) },
-	[GATE_TEST] = { gate_test_fields, NELEM(gate_test_fields) },
-	[GATE_MIGRATION_DRY_RUN] = { gate_migration_fields, NELEM(gate_migration_fields) },
-	[GATE_BOOT_SMOKE] = { gate_boot_fields, NELEM(gate_boot_fields) },
-	[GATE_BURN_IN] = { gate_burn_in_fields, NELEM(gate_burn_in_fields) },
-	[GATE_MANUAL_CONFIRM] = { gate_confirm_fields, NELEM(gate_confirm_fields) },
-	[GATE_COMMAND] = { gate_command_fields, NELEM(gate_command_fields) },
+    [GATE_CARGO_TEST] = {gate_plain_fields, NELEM(gate_plain_fields)},
+    [GATE_TEST] = {gate_test_fields, NELEM(gate_test_fields)},
+    [GATE_MIGRATION_DRY_RUN] = {gate_migration_fields, NELEM(gate_migration_fields)},
+    [GATE_BOOT_SMOKE] = {gate_boot_fields, NELEM(gate_boot_fields)},
+    [GATE_BURN_IN] = {gate_burn_in_fields, NELEM(gate_burn_in_fields)},
+    [GATE_MANUAL_CONFIRM] = {gate_confirm_fields, NELEM(gate_confirm_fields)},
+    [GATE_COMMAND] = {gate_command_fields, NELEM(gate_command_fields)},
 };
 
 static void
@@ -100,8 +105,8 @@ check_url(const struct toml_value *t, const char *key, struct cfg_ctx *ctx)
 	if (v == NULL || strncmp(v->u.s.ptr, "http://", 7) == 0 ||
 	    strncmp(v->u.s.ptr, "https://", 8) == 0)
 		return 0;
-	return cfg_error(ctx, v->pos, "'%s' must be an http:// or https:// URL, not '%s'", key,
-	    v->u.s.ptr);
+	return cfg_error(
+	    ctx, v->pos, "'%s' must be an http:// or https:// URL, not '%s'", key, v->u.s.ptr);
 }
 
 static int
@@ -111,12 +116,14 @@ parse_gate(const struct toml_value *t, struct gate_config *g, struct cfg_ctx *ct
 	enum gate_kind k;
 
 	if (t->type != TOML_TABLE)
-		return cfg_error(ctx, t->pos, "'gates' items must be tables like { kind = \"...\" }, "
-		    "not %s", toml_type_name(t->type));
+		return cfg_error(ctx, t->pos,
+		    "'gates' items must be tables like { kind = \"...\" }, "
+		    "not %s",
+		    toml_type_name(t->type));
 	kind = toml_table_get(t, "kind");
 	if (kind == NULL)
-		return cfg_error(ctx, t->pos, "gate without 'kind' (expected one of %s)",
-		    gate_kind_list());
+		return cfg_error(
+		    ctx, t->pos, "gate without 'kind' (expected one of %s)", gate_kind_list());
 	if (cfg_expect(kind, TOML_STRING, "kind", ctx) == -1)
 		return -1;
 	if (gate_kind_parse(kind->u.s.ptr, &k) == -1)

@@ -3,13 +3,13 @@
 #include <string.h>
 
 static const char *const gate_kind_names[GATE_KIND_COUNT] = {
-	[GATE_CARGO_TEST] = "cargo_test",
-	[GATE_TEST] = "test",
-	[GATE_MIGRATION_DRY_RUN] = "migration_dry_run",
-	[GATE_BOOT_SMOKE] = "boot_smoke",
-	[GATE_BURN_IN] = "burn_in",
-	[GATE_MANUAL_CONFIRM] = "manual_confirm",
-	[GATE_COMMAND] = "command",
+    [GATE_CARGO_TEST] = "cargo_test",
+    [GATE_TEST] = "test",
+    [GATE_MIGRATION_DRY_RUN] = "migration_dry_run",
+    [GATE_BOOT_SMOKE] = "boot_smoke",
+    [GATE_BURN_IN] = "burn_in",
+    [GATE_MANUAL_CONFIRM] = "manual_confirm",
+    [GATE_COMMAND] = "command",
 };
 
 const char *

@@ -256,14 +256,16 @@ http_request_parse_body(struct http_request *req)
 		return 0;
 	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
 	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
-		http_respond_error(req, 415, "unsupported_media_type",
-		    "a request body must be application/json");
+		http_respond_error(
+		    req, 415, "unsupported_media_type", "a request body must be application/json");
 		return -1;
 	}
-	req->json = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	req->json = json_loadb(
+	    req->body.buf, req->body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req->json == NULL) {
 		http_respond_error(req, 400, "malformed_json",
-		    "malformed JSON body at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+		    "malformed JSON body at line %d column %d: %s", jerr.line, jerr.column,
+		    jerr.text);
 		return -1;
 	}
 	return 0;

@@ -24,8 +24,9 @@
  * Responses always carry Content-Length (except 1xx/204/304, which have no
  * body), Content-Type and "Connection: keep-alive" or "Connection: close".  The
  * connection closes after the response to a request with "Connection: close",
- * an HTTP/1.0 request without keep-alive, an Upgrade request, a refused
- * request (400, 408, 413, 431), or any answer sent during shutdown; closing
+ * an HTTP/1.0 request without keep-alive, an Upgrade request (unless its
+ * handler takes the connection over with http_detach), a refused request
+ * (400, 408, 413, 431), or any answer sent during shutdown; closing
  * sends our FIN first and drains the client for up to 2 s so that it reads the
  * answer instead of a reset.  The header timeout runs from accept, and from the
  * first byte of each later request, until its headers are complete; a body
@@ -38,6 +39,12 @@
  * or later from the loop (asynchronously); after answering, req is no longer
  * valid.  If the client vanishes before an asynchronous answer, the request is
  * kept until the handler answers, and the answer is discarded.
+ *
+ * Protocol switch: an Upgrade request stops the connection reading until it is
+ * answered.  Its handler may answer normally (the connection then closes) or
+ * call http_detach, which answers with the caller's 101 head and hands over the
+ * socket: the caller owns the uv_tcp_t from then on, and the connection no
+ * longer exists for the server (http_server_shutdown does not wait for it).
  */
 #ifndef SANDO_HTTP_H
 #define SANDO_HTTP_H
@@ -59,12 +66,12 @@ struct http_header {
 };
 
 struct http_request {
-	struct http_conn *conn;     /* NULL once the client has gone */
+	struct http_conn *conn; /* NULL once the client has gone */
 	struct http_server *server;
-	const char *method;         /* "GET", "POST", ... */
-	struct strbuf target;       /* raw request target: path + '?' + query */
-	struct strbuf path;         /* raw path (no query), still percent-encoded */
-	struct strbuf query;        /* raw query without '?' ("" if none) */
+	const char *method;   /* "GET", "POST", ... */
+	struct strbuf target; /* raw request target: path + '?' + query */
+	struct strbuf path;   /* raw path (no query), still percent-encoded */
+	struct strbuf query;  /* raw query without '?' ("" if none) */
 	size_t nheaders;
 	struct http_header *headers;
 	struct strbuf body;
@@ -123,16 +130,29 @@ int http_url_decode(const char *s, size_t len, struct strbuf *out);
 void http_add_response_header(struct http_request *req, const char *name, const char *value);
 
 /* Answer with status and a body of content_type (the body is copied). */
-void http_respond(struct http_request *req, int status, const char *content_type, const char *body,
-    size_t len);
+void http_respond(
+    struct http_request *req, int status, const char *content_type, const char *body, size_t len);
+
+/* Answer req by switching protocols and take its connection over.  head is
+ * the complete answer (status line, headers and the blank line; copied),
+ * queued as the first write on the socket; the HTTP side of the connection
+ * (parser, timers) is stopped and req is freed.  On success *tcp is the
+ * connection's handle, heap-allocated and now the caller's (not reading, its
+ * data pointer free for the caller; uv_close it and free() it in the close
+ * callback), the bytes the client sent past the request are appended to
+ * leftover, and 0 is returned.  If the client has gone or the socket failed
+ * (req freed, connection closed), or the server is shutting down (answered
+ * 503), *tcp is NULL and -1 is returned. */
+int http_detach(struct http_request *req, const char *head, size_t len, uv_tcp_t **tcp,
+    struct strbuf *leftover);
 
 /* Answer with status and a JSON body; takes ownership of (steals) json.  A NULL
  * json (a failed json_pack) is answered 500 internal. */
 void http_respond_json(struct http_request *req, int status, json_t *json);
 
 /* Answer with status and {"error":{"code":code,"message":...}}. */
-void http_respond_error(struct http_request *req, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void http_respond_error(struct http_request *req, int status, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
 /* The reason phrase for a status code ("Not Found"). */
 const char *http_status_text(int status);

@@ -126,8 +126,14 @@ conn_flow(struct http_conn *c)
 			http_conn_close(c);
 		return;
 	}
+	if (c->upgrade && c->inflight) { /* what follows is for the new protocol */
+		if (c->reading)
+			uv_read_stop((uv_stream_t *)c->tcp);
+		c->reading = 0;
+		return;
+	}
 	if (c->reading && pending > CONN_MAX_BUFFERED) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
+		uv_read_stop((uv_stream_t *)c->tcp);
 		c->reading = 0;
 	} else if (!c->reading && pending <= CONN_MAX_BUFFERED) {
 		conn_start_reading(c);
@@ -209,7 +215,7 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 static void
 conn_start_reading(struct http_conn *c)
 {
-	int r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	int r = uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
 
 	if (r != 0) {
 		log_debug("http: cannot read: %s", uv_strerror(r));
@@ -234,7 +240,7 @@ conn_linger(struct http_conn *c)
 {
 	c->discard = 1;
 	c->lingering = 1;
-	if (c->eof || uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+	if (c->eof || uv_shutdown(&c->sreq, (uv_stream_t *)c->tcp, on_shutdown) != 0) {
 		http_conn_close(c);
 		return;
 	}
@@ -307,7 +313,7 @@ http_conn_send(struct http_conn *c, int head_only)
 	c->inflight = NULL;
 	http_conn_timer(c, CONN_TIMER_NONE);
 	if (c->parsing)
-		r = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+		r = uv_try_write((uv_stream_t *)c->tcp, bufs, n);
 	if (r >= 0)
 		n = bufs_consume(bufs, n, (size_t)r);
 	if (r >= 0 && n == 0) {
@@ -315,7 +321,7 @@ http_conn_send(struct http_conn *c, int head_only)
 		return;
 	}
 	if (r >= 0 || r == UV_EAGAIN)
-		r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, n, on_write);
+		r = uv_write(&c->wreq, (uv_stream_t *)c->tcp, bufs, n, on_write);
 	if (r != 0) {
 		log_debug("http: write failed: %s", uv_strerror(r));
 		http_conn_close(c);
@@ -329,6 +335,8 @@ on_close(uv_handle_t *handle)
 {
 	struct http_conn *c = handle->data;
 
+	if (handle != (uv_handle_t *)&c->timer)
+		free(handle); /* the tcp handle */
 	if (--c->nhandles > 0)
 		return;
 	strbuf_release(&c->in);
@@ -353,8 +361,27 @@ http_conn_close(struct http_conn *c)
 		http_request_free(c->cur);
 		c->cur = NULL;
 	}
-	uv_close((uv_handle_t *)&c->tcp, on_close);
+	uv_close((uv_handle_t *)c->tcp, on_close);
 	uv_close((uv_handle_t *)&c->timer, on_close);
+}
+
+uv_tcp_t *
+http_conn_detach(struct http_conn *c, struct strbuf *leftover)
+{
+	uv_tcp_t *tcp = c->tcp;
+
+	if (c->reading)
+		uv_read_stop((uv_stream_t *)tcp);
+	c->reading = 0;
+	strbuf_add(leftover, c->in.buf + c->in_off, c->in.len - c->in_off);
+	c->in_off = c->in.len;
+	c->inflight = NULL;
+	c->tcp = NULL;
+	tcp->data = NULL;
+	c->closing = 1;
+	c->nhandles--; /* only the timer is left to close */
+	uv_close((uv_handle_t *)&c->timer, on_close);
+	return tcp;
 }
 
 void
@@ -367,9 +394,10 @@ http_conn_accept(struct http_server *srv)
 	strbuf_init(&c->in, 0);
 	strbuf_init(&c->out_head, 0);
 	strbuf_init(&c->out_body, 0);
-	if (uv_tcp_init(srv->loop, &c->tcp) != 0 || uv_timer_init(srv->loop, &c->timer) != 0)
+	c->tcp = xmalloc(sizeof(*c->tcp));
+	if (uv_tcp_init(srv->loop, c->tcp) != 0 || uv_timer_init(srv->loop, &c->timer) != 0)
 		fatalx("http: cannot initialise a connection");
-	c->tcp.data = c->timer.data = c->wreq.data = c->sreq.data = c;
+	c->tcp->data = c->timer.data = c->wreq.data = c->sreq.data = c;
 	c->nhandles = 2;
 	c->next = srv->conns;
 	if (srv->conns)
@@ -378,13 +406,13 @@ http_conn_accept(struct http_server *srv)
 	srv->nconns++;
 	llhttp_init(&c->parser, HTTP_REQUEST, &http_parse_settings);
 	c->parser.data = c;
-	r = uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp);
+	r = uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)c->tcp);
 	if (r != 0) {
 		log_warnx("http: accept failed: %s", uv_strerror(r));
 		http_conn_close(c);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_nodelay(c->tcp, 1);
 	http_conn_timer(c, CONN_TIMER_HEADER);
 	conn_start_reading(c);
 }

@@ -13,7 +13,12 @@
  *   is parsing (cur) and the one awaiting its answer (inflight).  When a
  *   connection closes, an inflight request is orphaned (conn = NULL) and freed
  *   when its handler answers.
- * - A connection is freed when both its handles (tcp, timer) have closed.
+ * - A connection is freed when both its handles (tcp, timer) have closed.  The
+ *   tcp handle is allocated on its own so that http_detach can hand it over
+ *   (a protocol switch): the connection then closes only its timer, and is
+ *   freed (and stops counting for the shutdown) when that has closed.
+ * - An Upgrade request stops reading until it is answered, so that bytes the
+ *   client sends after it stay in the socket for whoever takes it over.
  */
 #ifndef SANDO_HTTP_INT_H
 #define SANDO_HTTP_INT_H
@@ -31,7 +36,7 @@ enum conn_timer_mode {
 };
 
 struct http_conn {
-	uv_tcp_t tcp; /* first: the handle's address is the connection's */
+	uv_tcp_t *tcp; /* owned (xmalloc); NULL once detached */
 	uv_timer_t timer;
 	uv_write_t wreq;
 	uv_shutdown_t sreq;
@@ -60,6 +65,7 @@ struct http_conn {
 	unsigned eof : 1;          /* the peer has shut down its side */
 	unsigned lingering : 1;    /* shutdown sent; waiting for EOF */
 	unsigned closing : 1;      /* uv_close called */
+	unsigned upgrade : 1;      /* inflight is an Upgrade request */
 };
 
 struct http_server {
@@ -97,6 +103,11 @@ void http_conn_accept(struct http_server *srv);
 
 /* Close a connection now; orphans its inflight request (http_conn.c). */
 void http_conn_close(struct http_conn *conn);
+
+/* Hand conn's socket over (http_detach): stop reading, append the bytes read
+ * past the request to leftover, close the rest of the connection and return
+ * the tcp handle, now the caller's (http_conn.c). */
+uv_tcp_t *http_conn_detach(struct http_conn *conn, struct strbuf *leftover);
 
 /* Write conn->out_head and (unless head_only) conn->out_body as the answer to
  * the current request (http_conn.c). */

@@ -177,7 +177,7 @@ parse_continue(struct http_conn *c)
 
 	if (expect == NULL || strcasecmp(expect, "100-continue") != 0)
 		return 0;
-	r = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+	r = uv_try_write((uv_stream_t *)c->tcp, &buf, 1);
 	return r > 0 && r < (int)buf.len ? -1 : 0;
 }
 
@@ -235,7 +235,8 @@ on_message_complete(llhttp_t *p)
 
 	c->inflight = c->cur;
 	c->cur = NULL;
-	c->keep_alive = llhttp_should_keep_alive(p) && !llhttp_get_upgrade(p);
+	c->upgrade = llhttp_get_upgrade(p) != 0;
+	c->keep_alive = llhttp_should_keep_alive(p) && !c->upgrade;
 	if (!c->keep_alive)
 		c->discard = 1;
 	http_conn_timer(c, CONN_TIMER_NONE);

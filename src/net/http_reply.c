@@ -2,12 +2,15 @@
  * http_reply: building responses.  The body goes into conn->out_body, the
  * status line and headers into conn->out_head, and both leave in one uv_write
  * (http_conn_send).  A request whose client has gone (conn == NULL) is only
- * freed.
+ * freed.  http_detach is the other way to answer: a protocol switch, after
+ * which the socket belongs to the caller.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/xmalloc.h"
 #include "net/http_int.h"
 
 /* Whether status forbids a body (and so Content-Length and Content-Type). */
@@ -114,6 +117,53 @@ http_respond(
 		reply_send(c, req, status, content_type);
 	}
 	http_request_free(req);
+}
+
+/* The 101 head written on a detached socket; freed when written. */
+struct detach_write {
+	uv_write_t wreq;
+	char head[];
+};
+
+static void
+on_head_written(uv_write_t *wreq, int status)
+{
+	if (status < 0 && status != UV_ECANCELED)
+		log_debug("http: protocol switch answer not sent: %s", uv_strerror(status));
+	free(wreq->data);
+}
+
+int
+http_detach(
+    struct http_request *req, const char *head, size_t len, uv_tcp_t **tcp, struct strbuf *leftover)
+{
+	struct http_conn *c = req->conn;
+	struct detach_write *w;
+	uv_buf_t buf;
+	int r;
+
+	*tcp = NULL;
+	if (c && c->server->closing) {
+		http_respond_error(req, 503, "shutting_down", "the server is shutting down");
+		return -1;
+	}
+	if (c && !c->eof) {
+		w = xmalloc(sizeof(*w) + len);
+		memcpy(w->head, head, len);
+		w->wreq.data = w;
+		buf = uv_buf_init(w->head, (unsigned int)len);
+		r = uv_write(&w->wreq, (uv_stream_t *)c->tcp, &buf, 1, on_head_written);
+		if (r == 0) {
+			*tcp = http_conn_detach(c, leftover);
+		} else {
+			log_debug("http: protocol switch failed: %s", uv_strerror(r));
+			free(w);
+		}
+	}
+	if (c && *tcp == NULL)
+		http_conn_close(c);
+	http_request_free(req);
+	return *tcp ? 0 : -1;
 }
 
 void

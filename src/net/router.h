@@ -37,7 +37,7 @@ struct route {
 struct route_params {
 	size_t n;
 	struct {
-		const char *name;  /* points into the pattern, not NUL-terminated */
+		const char *name; /* points into the pattern, not NUL-terminated */
 		size_t name_len;
 		const char *value; /* points into the path, not NUL-terminated */
 		size_t value_len;

@@ -28,9 +28,11 @@
  *
  * Every connection made by ws_accept is on a list until it closes, so that
  * ws_close_all can close them at shutdown; that list, like everything here,
- * belongs to the one loop (no locking).  ws_start_client runs the same
- * protocol on a socket whose client handshake is done (ws_client.h); such
+ * belongs to the one loop (no locking).  ws_start runs the same protocol as a
+ * client on a socket whose client handshake is done (ws_client.h); such
  * connections mask their frames and are not on the list.
+ *
+ * Files: ws.c (the connection), ws_accept.c (the server's handshake).
  */
 #ifndef SANDO_WS_H
 #define SANDO_WS_H
@@ -45,22 +47,24 @@ struct http_request;
 struct ws_conn;
 
 struct ws_options {
-	const char *protocol;  /* required subprotocol, or NULL (not kept after the call) */
-	size_t max_queue;      /* bytes queued before the client is dropped; 0: 4 MiB */
-	size_t max_message;    /* largest message accepted from the peer; 0: 1 MiB */
+	const char *protocol; /* required subprotocol, or NULL (not kept after the call) */
+	size_t max_queue;     /* bytes queued before the client is dropped; 0: 4 MiB */
 	void (*on_text)(struct ws_conn *ws, const char *buf, size_t len, void *arg);
 	void (*on_close)(struct ws_conn *ws, void *arg);
 	void *arg;
+	size_t max_message; /* largest message accepted; 0: 1 MiB (last, for positional inits) */
 };
 
 /* Upgrade req; the new connection, or NULL after answering the error. */
 struct ws_conn *ws_accept(struct http_request *req, const struct ws_options *opts);
 
-/* Run the protocol as a client on tcp, an open connection whose handshake is
- * complete (heap-allocated; the module takes it, closes and frees it); in
- * holds the len bytes already read past the 101 answer (copied). */
-struct ws_conn *ws_start_client(
-    uv_tcp_t *tcp, const char *in, size_t len, const struct ws_options *opts);
+/* Run the protocol on tcp, an open connection whose opening handshake is
+ * done (heap-allocated; the module takes it, closes and frees it): as the
+ * client (ws_client.c; frames masked) or as the server (ws_accept; listed for
+ * ws_close_all).  in holds the len bytes already read past the handshake
+ * (copied).  Nothing is called back before this returns. */
+struct ws_conn *ws_start(
+    uv_tcp_t *tcp, int client, const char *in, size_t len, const struct ws_options *opts);
 
 /* Queue one text message; 0, or -1 when the connection is closing or the
  * queue limit was hit (the connection is then being closed with 1008). */

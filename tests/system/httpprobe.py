@@ -8,8 +8,9 @@ usage: httpprobe.py PORT half          send half a request, then vanish
                                        prints the status lines in order
        httpprobe.py PORT slowheaders   headers never finished: prints what the
                                        server did (closed / status line)
+       httpprobe.py PORT wsstall PATH S  a WebSocket that never reads, for S s
 """
-import socket, sys, time
+import os, socket, sys, time
 
 def connect(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -91,8 +92,26 @@ def main():
         pipeline(port)
     elif what == "slowheaders":
         slowheaders(port)
+    elif what == "wsstall":
+        ws_stall(port, sys.argv[3], float(sys.argv[4]))
     else:
         sys.exit(__doc__)
+
+
+def ws_stall(port, path, seconds):
+    """Open a WebSocket on path, never read from it, hold it open."""
+    import base64
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Protocol: sando.v1\r\n\r\n" % (path, key)).encode())
+    head = s.recv(1024)  # the 101 (and perhaps the first frames)
+    print(head.split(b"\r\n")[0].decode(), flush=True)
+    time.sleep(seconds)
+    s.close()
 
 if __name__ == "__main__":
     main()

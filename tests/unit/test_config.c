@@ -24,7 +24,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char *cmd[] = { "rm", "-rf", tmpdir, NULL };
+	char *cmd[] = {"rm", "-rf", tmpdir, NULL};
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -85,7 +85,7 @@ daemon_error(const char *text, int line, int col, const char *what)
 	free(path);
 }
 
-#define MINIMAL_DAEMON                                                                  \
+#define MINIMAL_DAEMON                                                                       \
 	"db_path = \"state/sando.db\"\ntopology_path = \"sando.toml\"\nworkdir = \"work\"\n" \
 	"release_root = \"/srv/releases\"\n"
 
@@ -95,7 +95,7 @@ TestSuite(config, .init = setup, .fini = teardown);
 
 Test(config, seed_examples_load_unchanged)
 {
-	static const char *const dirs[] = { "seed-bundle", "seed-quickstart" };
+	static const char *const dirs[] = {"seed-bundle", "seed-quickstart"};
 
 	for (size_t i = 0; i < 2; i++) {
 		struct daemon_config cfg;
@@ -120,8 +120,9 @@ Test(config, seed_bundle_values)
 	struct topology topo;
 	struct strbuf err = STRBUF_INIT;
 
-	cr_assert_eq(config_load(&cfg, SANDO_TOP "/../shared/examples/seed-bundle/daemon.toml",
-			 &err), 0, "%s", err.buf);
+	cr_assert_eq(
+	    config_load(&cfg, SANDO_TOP "/../shared/examples/seed-bundle/daemon.toml", &err), 0,
+	    "%s", err.buf);
 	cr_expect_str_eq(cfg.listen, "100.64.0.10:7766");
 	cr_expect_eq(cfg.bin_names.nr, 2);
 	cr_expect_str_eq(cfg.bin_names.v[1], "mnw-admin");
@@ -134,8 +135,9 @@ Test(config, seed_bundle_values)
 	cr_expect_str_eq(cfg.build.version_from, "server/Cargo.toml");
 	cr_expect_eq(cfg.build.timeout_s, 3600);
 	cr_expect_eq(cfg.retain_releases, 10);
-	cr_assert_eq(topology_load(&topo, SANDO_TOP "/../shared/examples/seed-bundle/sando.toml",
-			 &err), 0, "%s", err.buf);
+	cr_assert_eq(
+	    topology_load(&topo, SANDO_TOP "/../shared/examples/seed-bundle/sando.toml", &err), 0,
+	    "%s", err.buf);
 	cr_expect_eq(topo.ntiers, 4);
 	cr_expect_str_eq(topo.tiers[0].name, "host");
 	cr_expect_eq(topo.tiers[0].ngates, 3);
@@ -192,27 +194,32 @@ Test(config, daemon_errors_name_position)
 
 Test(config, topology_errors_name_position)
 {
-	topo_error(REPO "[[tier]]\nname = \"a\"\nhelth_url = \"x\"\n", 5, 1,
-	    "unknown key 'helth_url'");
+	topo_error(
+	    REPO "[[tier]]\nname = \"a\"\nhelth_url = \"x\"\n", 5, 1, "unknown key 'helth_url'");
 	topo_error(REPO "[[tier]]\nname = \"a\"\n[[tier]]\nname = \"a\"\n", 6, 8,
 	    "duplicate tier name 'a'");
 	topo_error(REPO "[[tier]]\nname = \"a\"\ngates = [{ kind = \"smoke\" }]\n", 5, 19,
 	    "unknown gate kind 'smoke'");
 	topo_error(REPO "[[tier]]\nname = \"a\"\ngates = [{ kind = \"burn_in\" }]\n", 5, 10,
 	    "missing required key 'hours'");
-	topo_error(REPO "[[tier]]\nname = \"a\"\ngates = [{ kind = \"test\", command = \"make\" }]\n",
+	topo_error(REPO
+	    "[[tier]]\nname = \"a\"\ngates = [{ kind = \"test\", command = \"make\" }]\n",
 	    5, 37, "must be an array");
-	topo_error(REPO "[[tier]]\nname = \"a\"\nprovisioned = \"yes\"\n", 5, 15, "must be a boolean");
+	topo_error(
+	    REPO "[[tier]]\nname = \"a\"\nprovisioned = \"yes\"\n", 5, 15, "must be a boolean");
 	topo_error(REPO "[[tier]]\nname = \"a\"\ncanary = \"random\"\n", 5, 10,
 	    "one of 'sequential', 'parallel'");
-	topo_error(REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\nssh_target = \"-oProxy=x\""
-			"\nrelease_root = \"/opt\"\n",
+	topo_error(REPO
+	    "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\nssh_target = \"-oProxy=x\""
+	    "\nrelease_root = \"/opt\"\n",
 	    7, 14, "'ssh_target' must be");
-	topo_error(REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\nrelease_root = \"/o\"\n",
+	topo_error(REPO
+	    "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\nrelease_root = \"/o\"\n",
 	    5, 1, "missing required key 'ssh_target'");
-	topo_error(REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\nssh_target = \"local\"\n"
-			"release_root = \"/o\"\n[[tier]]\nname = \"b\"\n[[tier.node]]\nname = \"n\"\n"
-			"ssh_target = \"local\"\nrelease_root = \"/p\"\n",
+	topo_error(REPO
+	    "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\nssh_target = \"local\"\n"
+	    "release_root = \"/o\"\n[[tier]]\nname = \"b\"\n[[tier.node]]\nname = \"n\"\n"
+	    "ssh_target = \"local\"\nrelease_root = \"/p\"\n",
 	    12, 8, "duplicate node name 'n'");
 	topo_error(REPO "[[tier]]\nname = \"../x\"\n", 4, 8, "tier name '../x'");
 	topo_error("[[tier]]\nname = \"a\"\n", 1, 1, "missing required key 'repo'");
@@ -222,24 +229,26 @@ Test(config, topology_errors_name_position)
 	    "file:///, rsync://");
 	topo_error("tier = 1\n" REPO, 1, 8, "non-empty array of tables");
 	topo_error(REPO "[[tier]]\nname = \"a\"\ngates = [{ kind = \"boot_smoke\" }, "
-			"{ kind = \"boot_smoke\" }]\n",
+	                "{ kind = \"boot_smoke\" }]\n",
 	    5, 35, "duplicate gate 'boot_smoke'");
 }
 
 Test(config, ssh_targets)
 {
-	static const char *const good[] = { "deploy@h", "deploy@h.example:2222", "h", "u@[::1]:22",
-		"u@10.0.0.1", NULL };
-	static const char *const bad[] = { "u@", "@h", "u@h:0", "u@h:99999", "u@-h", "u@h:x",
-		"u@[::1", "u h", "u@h;rm", NULL };
+	static const char *const good[] = {
+	    "deploy@h", "deploy@h.example:2222", "h", "u@[::1]:22", "u@10.0.0.1", NULL};
+	static const char *const bad[] = {
+	    "u@", "@h", "u@h:0", "u@h:99999", "u@-h", "u@h:x", "u@[::1", "u h", "u@h;rm", NULL};
 
 	for (int i = 0; good[i]; i++) {
 		struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
 		struct topology topo;
 		char *path;
 
-		strbuf_addf(&text, REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\n"
-				    "ssh_target = \"%s\"\nrelease_root = \"/o\"\n", good[i]);
+		strbuf_addf(&text,
+		    REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\n"
+		         "ssh_target = \"%s\"\nrelease_root = \"/o\"\n",
+		    good[i]);
 		path = write_file("sando.toml", text.buf);
 		cr_expect_eq(topology_load(&topo, path, &err), 0, "%s: %s", good[i], err.buf);
 		topology_release(&topo);
@@ -250,8 +259,10 @@ Test(config, ssh_targets)
 	for (int i = 0; bad[i]; i++) {
 		struct strbuf text = STRBUF_INIT;
 
-		strbuf_addf(&text, REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\n"
-				    "ssh_target = \"%s\"\nrelease_root = \"/o\"\n", bad[i]);
+		strbuf_addf(&text,
+		    REPO "[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"n\"\n"
+		         "ssh_target = \"%s\"\nrelease_root = \"/o\"\n",
+		    bad[i]);
 		topo_error(text.buf, 7, 14, "'ssh_target' must be");
 		strbuf_release(&text);
 	}
@@ -263,8 +274,9 @@ Test(config, print_config_reloads_to_same_values)
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, out2 = STRBUF_INIT;
 	char *path;
 
-	cr_assert_eq(topology_load(&topo, SANDO_TOP "/../shared/examples/seed-bundle/sando.toml",
-			 &err), 0, "%s", err.buf);
+	cr_assert_eq(
+	    topology_load(&topo, SANDO_TOP "/../shared/examples/seed-bundle/sando.toml", &err), 0,
+	    "%s", err.buf);
 	topology_print(&topo, &out);
 	path = write_file("printed.toml", out.buf);
 	cr_assert_eq(topology_load(&again, path, &err), 0, "%s\n%s", err.buf, out.buf);
@@ -283,8 +295,8 @@ Test(config, print_config_reloads_to_same_values)
 
 Test(config, print_daemon_config_redacts_password)
 {
-	char *path = write_file("daemon.toml", MINIMAL_DAEMON
-	    "scratch_db_url = \"postgres://sando:hunter2@127.0.0.1/scratch\"\n");
+	char *path = write_file("daemon.toml",
+	    MINIMAL_DAEMON "scratch_db_url = \"postgres://sando:hunter2@127.0.0.1/scratch\"\n");
 	struct daemon_config cfg, again;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 

@@ -552,9 +552,11 @@ Test(http, pipelined_post_bodies)
 
 	server_start(0, 0);
 	client_open(&cl);
-	client_sendstr(&cl, "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1]"
-	                    "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-	                    "2\r\n[2\r\n1\r\n]\r\n0\r\n\r\n");
+	client_sendstr(&cl,
+	    "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1]"
+	    "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n"
+	    "2\r\n[2\r\n1\r\n]\r\n0\r\n\r\n");
 	cr_assert_eq(client_response(&cl, &r), 0);
 	cr_assert_str_eq(r.body.buf, "[1]");
 	response_release(&r);
@@ -562,10 +564,10 @@ Test(http, pipelined_post_bodies)
 	cr_assert_str_eq(r.body.buf, "[2]");
 	response_release(&r);
 	/* Trailers are parsed (and counted) but do not disturb the headers. */
-	client_sendstr(&cl,
-	    "GET /header HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-Test: kept\r\nContent-Type: application/json\r\n\r\n"
-	    "3\r\n[3]\r\n0\r\nX-Trailer: 0123456789012345678901234567890123456789"
-	    "012345678901234567890123456789012345678901234567890123456789\r\n\r\n");
+	client_sendstr(&cl, "GET /header HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-Test: "
+	                    "kept\r\nContent-Type: application/json\r\n\r\n"
+	                    "3\r\n[3]\r\n0\r\nX-Trailer: 0123456789012345678901234567890123456789"
+	                    "012345678901234567890123456789012345678901234567890123456789\r\n\r\n");
 	cr_assert_eq(client_response(&cl, &r), 0);
 	cr_assert_str_eq(r.body.buf, "kept");
 	response_release(&r);
@@ -694,7 +696,8 @@ Test(http, body_at_the_limit_is_accepted)
 	client_open(&cl);
 	memset(body, 'z', max);
 	body[0] = body[max - 1] = '"'; /* a JSON string of exactly 1 MiB */
-	client_sendstr(&cl, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n");
+	client_sendstr(&cl, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: "
+	                    "application/json\r\nContent-Length: 1048576\r\n\r\n");
 	cr_assert_eq(client_send(&cl, body, max), 0);
 	cr_assert_eq(client_response(&cl, &r), 0);
 	cr_assert_eq(r.status, 200, "%d %.200s", r.status, r.body.buf);
@@ -714,7 +717,8 @@ Test(http, expect_continue)
 	server_start(0, 0);
 	client_open(&cl);
 	client_sendstr(
-	    &cl, "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+	    &cl, "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: "
+	         "4\r\nExpect: 100-continue\r\n\r\n");
 	while (strstr(cl.in.buf, "\r\n\r\n") == NULL)
 		cr_assert_gt(client_fill(&cl), 0);
 	cr_assert_str_eq(cl.in.buf, "HTTP/1.1 100 Continue\r\n\r\n");

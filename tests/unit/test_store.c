@@ -27,7 +27,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char *cmd[] = { "rm", "-rf", tmpdir, NULL };
+	char *cmd[] = {"rm", "-rf", tmpdir, NULL};
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -80,9 +80,8 @@ Test(store, fresh_database_has_full_schema)
 {
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
-	static const char *const tables[] = { "versions", "builds", "tiers", "nodes",
-		"tier_state", "gate_runs", "deploys", "backups", "events", "audit",
-		"schema_migrations", NULL };
+	static const char *const tables[] = {"versions", "builds", "tiers", "nodes", "tier_state",
+	    "gate_runs", "deploys", "backups", "events", "audit", "schema_migrations", NULL};
 
 	cr_assert_eq(store_open(&st, ":memory:", store_migrations, store_nmigrations, &err), 0,
 	    "%s", err.buf);
@@ -90,8 +89,10 @@ Test(store, fresh_database_has_full_schema)
 	for (int i = 0; tables[i]; i++) {
 		char *sql = NULL;
 
-		cr_assert(asprintf(&sql, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-					 "AND name = '%s' AND sql LIKE '%%STRICT%%'", tables[i]) > 0);
+		cr_assert(asprintf(&sql,
+		              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+		              "AND name = '%s' AND sql LIKE '%%STRICT%%'",
+		              tables[i]) > 0);
 		cr_expect_eq(count_rows(st, sql), 1, "table %s missing or not STRICT", tables[i]);
 		free(sql);
 	}
@@ -107,8 +108,8 @@ Test(store, file_database_is_wal)
 	struct strbuf err = STRBUF_INIT;
 	sqlite3_stmt *stmt;
 
-	cr_assert_eq(store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s",
-	    err.buf);
+	cr_assert_eq(
+	    store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s", err.buf);
 	cr_assert_eq(sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &stmt, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
 	cr_expect_str_eq((const char *)sqlite3_column_text(stmt, 0), "wal");
@@ -127,13 +128,13 @@ Test(store, upgrade_in_place_keeps_data)
 	/* a database written by a sandod that knew only the first migration */
 	cr_assert_eq(store_open(&st, path, store_migrations, 1, &err), 0, "%s", err.buf);
 	cr_assert_eq(store_schema_version(st), 1);
-	cr_assert_eq(store_exec(st, "INSERT INTO tiers(name, position) VALUES ('old', 0)", &err),
-	    0, "%s", err.buf);
+	cr_assert_eq(store_exec(st, "INSERT INTO tiers(name, position) VALUES ('old', 0)", &err), 0,
+	    "%s", err.buf);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), 0);
 	store_close(st);
 
-	cr_assert_eq(store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s",
-	    err.buf);
+	cr_assert_eq(
+	    store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s", err.buf);
 	cr_expect_eq(store_schema_version(st), (int)store_nmigrations);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM tiers WHERE name = 'old'"), 1);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), 1);
@@ -148,8 +149,8 @@ Test(store, newer_schema_refused)
 	struct store *st;
 	struct strbuf err = STRBUF_INIT;
 
-	cr_assert_eq(store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s",
-	    err.buf);
+	cr_assert_eq(
+	    store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s", err.buf);
 	store_close(st);
 	cr_assert_eq(store_open(&st, path, store_migrations, 1, &err), -1);
 	cr_expect_not_null(strstr(err.buf, "newer than this sandod supports"), "%s", err.buf);
@@ -160,8 +161,8 @@ Test(store, newer_schema_refused)
 Test(store, failed_migration_rolls_back)
 {
 	static const struct store_migration bad[] = {
-		{ 1, "good", "CREATE TABLE a (x INTEGER) STRICT;" },
-		{ 2, "bad", "CREATE TABLE b (x INTEGER) STRICT; INSERT INTO nope VALUES (1);" },
+	    {1, "good", "CREATE TABLE a (x INTEGER) STRICT;"},
+	    {2, "bad", "CREATE TABLE b (x INTEGER) STRICT; INSERT INTO nope VALUES (1);"},
 	};
 	char *path = tmp_path("bad.db");
 	struct store *st;
@@ -183,13 +184,13 @@ Test(store, second_open_refused_by_lock)
 	struct store *st, *st2;
 	struct strbuf err = STRBUF_INIT;
 
-	cr_assert_eq(store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s",
-	    err.buf);
+	cr_assert_eq(
+	    store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s", err.buf);
 	cr_assert_eq(store_open(&st2, path, store_migrations, store_nmigrations, &err), -1);
 	cr_expect_not_null(strstr(err.buf, "in use by another sandod"), "%s", err.buf);
 	store_close(st);
-	cr_assert_eq(store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s",
-	    err.buf);
+	cr_assert_eq(
+	    store_open(&st, path, store_migrations, store_nmigrations, &err), 0, "%s", err.buf);
 	store_close(st);
 	strbuf_release(&err);
 	free(path);
@@ -227,10 +228,10 @@ Test(store, unopenable_path_refused)
 }
 
 #define TOPO_MM                                                                             \
-	"[repo]\nbare_path = \"/r.git\"\n[[tier]]\nname = \"mm\"\n[[tier]]\nname = \"a\"\n"     \
+	"[repo]\nbare_path = \"/r.git\"\n[[tier]]\nname = \"mm\"\n[[tier]]\nname = \"a\"\n" \
 	"[[tier.node]]\nname = \"a-1\"\nssh_target = \"local\"\nrelease_root = \"/opt/a\"\n"
-#define TOPO_HOST                                                                           \
-	"[repo]\nbare_path = \"/r.git\"\n[[tier]]\nname = \"host\"\nrenamed_from = [\"mm\"]\n"  \
+#define TOPO_HOST                                                                              \
+	"[repo]\nbare_path = \"/r.git\"\n[[tier]]\nname = \"host\"\nrenamed_from = [\"mm\"]\n" \
 	"[[tier]]\nname = \"a\"\n[[tier.node]]\nname = \"a-1\"\nssh_target = \"u@h:2222\"\n"   \
 	"release_root = \"/opt/a\"\n"
 
@@ -245,13 +246,15 @@ Test(store, rename_tier_keeps_history)
 	load_topology(&topo, TOPO_MM);
 	cr_assert_eq(store_sync_topology(st, &topo, &err), 0, "%s", err.buf);
 	topology_release(&topo);
-	cr_assert_eq(store_exec(st,
-			 "UPDATE tier_state SET current_version = '0.9.5', previous_version = "
-			 "'0.9.4' WHERE tier_id = (SELECT id FROM tiers WHERE name = 'mm');"
-			 "INSERT INTO gate_runs(tier_id, version, gate, kind, status, started_at) "
-			 "SELECT id, '0.9.5', 'cargo_test', 'cargo_test', 'passed', 'now' FROM tiers "
-			 "WHERE name = 'mm';",
-			 &err), 0, "%s", err.buf);
+	cr_assert_eq(
+	    store_exec(st,
+	        "UPDATE tier_state SET current_version = '0.9.5', previous_version = "
+	        "'0.9.4' WHERE tier_id = (SELECT id FROM tiers WHERE name = 'mm');"
+	        "INSERT INTO gate_runs(tier_id, version, gate, kind, status, started_at) "
+	        "SELECT id, '0.9.5', 'cargo_test', 'cargo_test', 'passed', 'now' FROM tiers "
+	        "WHERE name = 'mm';",
+	        &err),
+	    0, "%s", err.buf);
 
 	load_topology(&topo, TOPO_HOST);
 	cr_assert_eq(store_sync_topology(st, &topo, &err), 0, "%s", err.buf);
@@ -261,9 +264,11 @@ Test(store, rename_tier_keeps_history)
 	store_tier_state_release(&ts);
 	cr_expect_eq(store_tier_state(st, "mm", &ts, &err), -1);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM gate_runs g JOIN tiers t ON "
-				    "t.id = g.tier_id WHERE t.name = 'host'"), 1);
+	                            "t.id = g.tier_id WHERE t.name = 'host'"),
+	    1);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM nodes WHERE target = 'u@h:2222' AND "
-				    "transport = 'ssh'"), 1);
+	                            "transport = 'ssh'"),
+	    1);
 	/* syncing again is a no-op */
 	cr_assert_eq(store_sync_topology(st, &topo, &err), 0, "%s", err.buf);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM tiers"), 2);
@@ -302,11 +307,11 @@ Test(store, rename_conflict_refused)
 
 	cr_assert_eq(store_open(&st, ":memory:", store_migrations, store_nmigrations, &err), 0);
 	load_topology(&topo, "[repo]\nbare_path = \"/r.git\"\n[[tier]]\nname = \"mm\"\n"
-			     "[[tier]]\nname = \"host\"\n");
+	                     "[[tier]]\nname = \"host\"\n");
 	cr_assert_eq(store_sync_topology(st, &topo, &err), 0, "%s", err.buf);
 	topology_release(&topo);
 	load_topology(&topo, "[repo]\nbare_path = \"/r.git\"\n[[tier]]\nname = \"host\"\n"
-			     "renamed_from = [\"mm\"]\n");
+	                     "renamed_from = [\"mm\"]\n");
 	cr_assert_eq(store_sync_topology(st, &topo, &err), -1);
 	cr_expect_not_null(strstr(err.buf, "history under both names"), "%s", err.buf);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM tiers WHERE name = 'mm'"), 1);
@@ -323,18 +328,20 @@ Test(store, recover_marks_in_flight_interrupted)
 
 	cr_assert_eq(store_open(&st, ":memory:", store_migrations, store_nmigrations, &err), 0);
 	cr_assert_eq(store_exec(st,
-			 "INSERT INTO builds(sha, status, requested_at) VALUES "
-			 "('0123456789012345678901234567890123456789', 'running', 'x'),"
-			 "('0123456789012345678901234567890123456789', 'ok', 'x');"
-			 "INSERT INTO tiers(name, position) VALUES ('t', 0);"
-			 "INSERT INTO tier_state(tier_id, lock_holder, lock_pid, updated_at) "
-			 "VALUES (1, 'promote:1', 99999, 'x');",
-			 &err), 0, "%s", err.buf);
+	                 "INSERT INTO builds(sha, status, requested_at) VALUES "
+	                 "('0123456789012345678901234567890123456789', 'running', 'x'),"
+	                 "('0123456789012345678901234567890123456789', 'ok', 'x');"
+	                 "INSERT INTO tiers(name, position) VALUES ('t', 0);"
+	                 "INSERT INTO tier_state(tier_id, lock_holder, lock_pid, updated_at) "
+	                 "VALUES (1, 'promote:1', 99999, 'x');",
+	                 &err),
+	    0, "%s", err.buf);
 	cr_assert_eq(store_recover(st, &changed, &err), 0, "%s", err.buf);
 	cr_expect_eq(changed, 2);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM builds WHERE status = 'interrupted'"), 1);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM builds WHERE status = 'ok'"), 1);
-	cr_expect_eq(count_rows(st, "SELECT count(*) FROM tier_state WHERE lock_holder IS NULL"), 1);
+	cr_expect_eq(
+	    count_rows(st, "SELECT count(*) FROM tier_state WHERE lock_holder IS NULL"), 1);
 	store_close(st);
 	strbuf_release(&err);
 }
@@ -345,8 +352,11 @@ Test(store, audit_is_append_only)
 	struct strbuf err = STRBUF_INIT;
 
 	cr_assert_eq(store_open(&st, ":memory:", store_migrations, store_nmigrations, &err), 0);
-	cr_assert_eq(store_exec(st, "INSERT INTO audit(ts, actor, action) VALUES ('t', 'local', "
-				    "'promote')", &err), 0, "%s", err.buf);
+	cr_assert_eq(store_exec(st,
+	                 "INSERT INTO audit(ts, actor, action) VALUES ('t', 'local', "
+	                 "'promote')",
+	                 &err),
+	    0, "%s", err.buf);
 	cr_expect_eq(store_exec(st, "DELETE FROM audit", &err), -1);
 	cr_expect_not_null(strstr(err.buf, "append-only"), "%s", err.buf);
 	cr_expect_eq(store_exec(st, "UPDATE audit SET actor = 'x'", &err), -1);

@@ -40,6 +40,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int ready, port, done, loop_close_rc;
+	int closed_at_done; /* WebSockets closed when the HTTP shutdown completed */
 	atomic_int command;
 	atomic_int opened, closed;
 	/* the flood */
@@ -141,6 +142,7 @@ static void
 on_done(void *arg)
 {
 	fx.done++;
+	fx.closed_at_done = atomic_load(&fx.closed);
 	uv_close((uv_handle_t *)&fx.cmd, NULL);
 	uv_close((uv_handle_t *)&fx.flood_timer, NULL);
 }
@@ -166,8 +168,8 @@ server_main(void *arg)
 	uv_loop_init(&fx.loop);
 	uv_async_init(&fx.loop, &fx.cmd, on_command);
 	uv_timer_init(&fx.loop, &fx.flood_timer);
-	fx.srv = http_server_new(&fx.loop, routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL,
-	    NULL);
+	fx.srv =
+	    http_server_new(&fx.loop, routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, NULL);
 	if (http_server_listen(fx.srv, "127.0.0.1:0", &err) != 0) {
 		fprintf(stderr, "listen: %s\n", err.buf);
 		abort();
@@ -236,8 +238,8 @@ raw_connect(int rcvbuf)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (rcvbuf)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "connect: %s",
-	    strerror(errno));
+	cr_assert_eq(
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "connect: %s", strerror(errno));
 	return fd;
 }
 
@@ -339,9 +341,9 @@ read_frame(int fd, struct strbuf *in, struct strbuf *p)
 }
 
 static const char upgrade_fmt[] = "GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-				  "Connection: keep-alive, Upgrade\r\n"
-				  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-				  "Sec-WebSocket-Version: %s\r\n%s\r\n";
+                                  "Connection: keep-alive, Upgrade\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Version: %s\r\n%s\r\n";
 
 static void
 upgrade_request(struct strbuf *out, const char *path, const char *version, const char *extra)
@@ -373,7 +375,7 @@ struct cl {
 	int want_msgs, got_msgs, close_on_open_count;
 	size_t got_bytes;
 	const char *send_on_open[3];
-	struct strbuf got;      /* text messages received, '|'-separated */
+	struct strbuf got; /* text messages received, '|'-separated */
 	int codes[8];
 	struct strbuf reasons[8];
 	struct ws_client *wc[8];
@@ -407,8 +409,8 @@ cl_open(struct ws_client *wc, void *arg)
 
 	c->nopen++;
 	for (int i = 0; i < 3 && c->send_on_open[i]; i++)
-		cr_assert_eq(ws_client_send_text(wc, c->send_on_open[i], strlen(c->send_on_open[i])),
-		    0);
+		cr_assert_eq(
+		    ws_client_send_text(wc, c->send_on_open[i], strlen(c->send_on_open[i])), 0);
 	if (c->close_on_open_count && c->nopen == c->close_on_open_count)
 		server_command(CMD_CLOSE_ALL);
 }
@@ -458,8 +460,11 @@ static void
 cl_connect(struct cl *c, const char *path, const char *protocol)
 {
 	struct strbuf url = STRBUF_INIT, err = STRBUF_INIT;
-	struct ws_client_options o = {.protocol = protocol, .on_open = cl_open,
-	    .on_text = cl_text, .on_close = cl_close, .arg = c};
+	struct ws_client_options o = {.protocol = protocol,
+	    .on_open = cl_open,
+	    .on_text = cl_text,
+	    .on_close = cl_close,
+	    .arg = c};
 
 	strbuf_addf(&url, "http://127.0.0.1:%d%s", fx.port, path);
 	o.url = url.buf;
@@ -509,14 +514,15 @@ Test(ws, url_parse)
 	    {"ws://[::1]:8080/x#frag", "::1", "/x", "[::1]:8080", 8080},
 	    {"HTTP://example.org?q", "example.org", "/?q", "example.org:80", 80},
 	};
-	static const char *const bad[] = {"https://h:1/", "wss://h/", "h:1", "http://", "http://:80/",
-	    "http://h:0/", "http://h:65536/", "http://h:x/", "http://a:1:2/", "http://[::1/",
-	    "http://[::1]x/", "http://u@h/", "http://h/a b", "ftp://h/"};
+	static const char *const bad[] = {"https://h:1/", "wss://h/", "h:1", "http://",
+	    "http://:80/", "http://h:0/", "http://h:65536/", "http://h:x/", "http://a:1:2/",
+	    "http://[::1/", "http://[::1]x/", "http://u@h/", "http://h/a b", "ftp://h/"};
 	struct strbuf err = STRBUF_INIT;
 	struct ws_url u;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		cr_assert_eq(ws_url_parse(good[i].url, &u, &err), 0, "%s: %s", good[i].url, err.buf);
+		cr_assert_eq(
+		    ws_url_parse(good[i].url, &u, &err), 0, "%s: %s", good[i].url, err.buf);
 		cr_assert_str_eq(u.host.buf, good[i].host);
 		cr_assert_str_eq(u.target.buf, good[i].target);
 		cr_assert_str_eq(u.authority.buf, good[i].authority);
@@ -541,8 +547,9 @@ Test(ws, handshake_and_first_frame_in_the_same_packet)
 	frame(&f, 0x1, "hi", 2, 0);
 	fd = raw_open(&in, &head, f.buf, f.len);
 	cr_assert(strncmp(head.buf, "HTTP/1.1 101 ", 13) == 0, "%s", head.buf);
-	cr_assert_not_null(strstr(head.buf, "\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
-	    "%s", head.buf);
+	cr_assert_not_null(
+	    strstr(head.buf, "\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "%s",
+	    head.buf);
 	cr_assert_not_null(strstr(head.buf, "\r\nSec-WebSocket-Protocol: test.v1\r\n"));
 	cr_assert_not_null(strcasestr(head.buf, "\r\nUpgrade: websocket\r\n"));
 	cr_assert_eq(read_frame(fd, &in, &p), 0x1);
@@ -616,8 +623,9 @@ Test(ws, bad_upgrades_are_refused)
 	upgrade_request(&r, "/ws", "13", "");
 	assert_refused(r.buf, 400, "websocket_protocol", "'test.v1'");
 	strbuf_reset(&r);
-	strbuf_addstr(&r, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			  "Sec-WebSocket-Key: short==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+	strbuf_addstr(&r,
+	    "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: short==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 	assert_refused(r.buf, 400, "websocket_key", NULL);
 	cr_assert_eq(atomic_load(&fx.opened), 0);
 	server_stop();
@@ -654,7 +662,7 @@ Test(ws, client_reports_a_refusal)
 	cl_run(&c);
 	cr_assert_eq(c.codes[0], 0);
 	cr_assert(strstr(c.reasons[0].buf, "server refused the upgrade: 400 Bad Request: ") ==
-		      c.reasons[0].buf,
+	              c.reasons[0].buf,
 	    "%s", c.reasons[0].buf);
 	cr_assert_not_null(strstr(c.reasons[0].buf, "websocket_protocol"), "%s", c.reasons[0].buf);
 	cr_assert_not_null(strstr(c.reasons[1].buf, "200 OK: hello"), "%s", c.reasons[1].buf);
@@ -680,9 +688,10 @@ Test(ws, client_cannot_connect)
 	cl_connect(&c, "/ws", "test.v1");
 	cl_run(&c);
 	cr_assert_eq(c.codes[0], 0);
-	cr_assert_not_null(strstr(c.reasons[0].buf, "cannot connect to '127.0.0.1:"), "%s",
-	    c.reasons[0].buf);
-	cr_assert_null(ws_client_new(&c.loop, &(struct ws_client_options){.url = "https://h/"}, &err));
+	cr_assert_not_null(
+	    strstr(c.reasons[0].buf, "cannot connect to '127.0.0.1:"), "%s", c.reasons[0].buf);
+	cr_assert_null(
+	    ws_client_new(&c.loop, &(struct ws_client_options){.url = "https://h/"}, &err));
 	cr_assert_neq(err.len, 0);
 	cl_release(&c);
 	strbuf_release(&url);
@@ -828,6 +837,7 @@ Test(ws, shutdown_does_not_wait_for_websockets_and_closes_them)
 	/* we never answer the close: the server gives up after its grace period */
 	pthread_join(fx.thread, NULL);
 	cr_assert_eq(fx.done, 1);
+	cr_assert_eq(fx.closed_at_done, 0, "the HTTP shutdown waited for the websocket");
 	cr_assert_eq(fx.loop_close_rc, 0);
 	cr_assert_eq(atomic_load(&fx.closed), 1);
 	close(fd);

@@ -1,0 +1,143 @@
+/*
+ * GET /events: the event stream over WebSocket (DESIGN.md section 4).
+ *
+ * With ?since=SEQ the events after SEQ are replayed first, paced so the
+ * client's queue never holds more than half its bound (a replay of any size
+ * never gets a reader dropped for being slow); once caught up, the client is
+ * subscribed to live events in the same loop tick, so nothing falls between
+ * the replay and the live stream.  Without since, only live events are sent.
+ * A live reader that stops reading is dropped when its queue bound is hit.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "daemon/api.h"
+#include "daemon/events.h"
+#include "domain/protocol.h"
+#include "net/ws.h"
+
+/* Events are small (~150 bytes): a reader 256 KiB behind is stuck, and is
+ * better off reconnecting with ?since= than holding the daemon's memory. */
+#define EVENTS_QUEUE_MAX (256u << 10)
+#define REPLAY_BATCH 500
+#define REPLAY_TICK_MS 5
+
+struct events_client {
+	struct daemon *d;
+	struct ws_conn *ws;
+	struct event_sub sub;
+	uv_timer_t timer;
+	uint64_t next; /* replay from after this seq */
+	int subscribed;
+	int closed;
+};
+
+static void
+client_sink(struct event_sub *sub, uint64_t seq, const char *json, size_t len)
+{
+	struct events_client *c = sub->arg;
+
+	/* -1: the client is too slow and is being closed; on_close cleans up */
+	ws_send_text(c->ws, json, len);
+}
+
+static void
+replay_sink(void *arg, uint64_t seq, const char *json, size_t len)
+{
+	struct events_client *c = arg;
+
+	if (!c->closed)
+		ws_send_text(c->ws, json, len);
+	c->next = seq;
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+replay_tick(uv_timer_t *t)
+{
+	struct events_client *c = t->data;
+	struct strbuf err = STRBUF_INIT;
+	uint64_t before = c->next;
+
+	if (c->closed || ws_queued(c->ws) > EVENTS_QUEUE_MAX / 2)
+		return;
+	if (events_replay(&c->d->events, c->next, REPLAY_BATCH, replay_sink, c, &err) == -1) {
+		log_warnx("GET /events: %s", err.buf);
+		ws_close(c->ws, 1011, "cannot read events");
+	} else if (c->next == before && !c->closed) {
+		/* caught up: go live in this same tick */
+		uv_timer_stop(&c->timer);
+		events_subscribe(&c->d->events, &c->sub);
+		c->subscribed = 1;
+	}
+	strbuf_release(&err);
+}
+
+static void
+client_close(struct ws_conn *ws, void *arg)
+{
+	struct events_client *c = arg;
+
+	c->closed = 1;
+	if (c->subscribed)
+		events_unsubscribe(&c->d->events, &c->sub);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, timer_closed);
+}
+
+/* ?since=N: 0 and *since set, 1 if absent, -1 if malformed. */
+static int
+parse_since(struct http_request *req, uint64_t *since)
+{
+	struct strbuf v = STRBUF_INIT;
+	char *end;
+	int rc = 1;
+
+	if (http_query_get(req, "since", &v) == 0) {
+		errno = 0;
+		*since = strtoull(v.buf, &end, 10);
+		rc = v.len == 0 || v.len > 19 || *end || errno || v.buf[0] == '-' ? -1 : 0;
+	}
+	strbuf_release(&v);
+	return rc;
+}
+
+void
+api_events(struct http_request *req, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct events_client *c;
+	struct ws_options o = {.protocol = PROTOCOL_WS_NAME,
+	    .max_queue = EVENTS_QUEUE_MAX,
+	    .on_close = client_close,
+	    .max_message = 4096};
+	uint64_t since = 0;
+	int has_since = parse_since(req, &since);
+
+	if (has_since == -1) {
+		http_respond_error(
+		    req, 400, "bad_request", "'since' must be a non-negative integer");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->d = d;
+	c->sub.sink = client_sink;
+	c->sub.arg = c;
+	c->next = has_since == 0 ? since : d->events.last_seq;
+	o.arg = c;
+	if ((c->ws = ws_accept(req, &o)) == NULL) {
+		free(c);
+		return;
+	}
+	uv_timer_init(d->loop, &c->timer);
+	c->timer.data = c;
+	uv_timer_start(&c->timer, replay_tick, 0, REPLAY_TICK_MS);
+}
