@@ -33,7 +33,7 @@ def main():
     hooked, plain, after_return, after_start = [], [], [], []
     for i in range(n):
         with open(os.path.join(app, "VERSION"), "w") as f:
-            f.write("1.0.%d\n" % i)
+            f.write("1.0.%d\n" % (i + 1))
         run("git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qam", "v%d" % i, cwd=app)
         sha = subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=app, text=True).strip()
         t0 = time.monotonic()
