@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "xmalloc.h"
 
 #define PROC_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -437,7 +438,17 @@ proc_start(struct proc *p, const struct proc_options *o, int wfd)
 	uv_stdio_container_t stdio[3];
 	int rc;
 
+	struct strvec argv = STRVEC_INIT;
+
 	rc = proc_resolve(o->argv[0], o->env, &file);
+	if (rc == 0 && o->nice > 0) {
+		/* background work (builds, gates) yields the CPU to the API loop */
+		strvec_pushf(&argv, "-n%d", o->nice > 19 ? 19 : o->nice);
+		strvec_push(&argv, file.buf);
+		strvec_pushv(&argv, o->argv + 1);
+		strbuf_reset(&file);
+		rc = proc_resolve("nice", o->env, &file);
+	}
 	if (rc == 0) {
 		memset(&uo, 0, sizeof(uo));
 		/* UV_IGNORE: libuv opens /dev/null for fds 0-2. */
@@ -447,7 +458,12 @@ proc_start(struct proc *p, const struct proc_options *o, int wfd)
 		stdio[2] = stdio[1];
 		uo.exit_cb = proc_on_exit;
 		uo.file = file.buf;
-		uo.args = (char **)o->argv;
+		if (argv.nr) {
+			strvec_insert0(&argv, "nice");
+			uo.args = argv.v;
+		} else {
+			uo.args = (char **)o->argv;
+		}
 		/* NULL would make libuv pass the daemon's own environment. */
 		uo.env = (char **)(o->env != NULL ? o->env : empty_env);
 		uo.cwd = o->cwd;
@@ -458,6 +474,7 @@ proc_start(struct proc *p, const struct proc_options *o, int wfd)
 		p->process_init = 1;
 	}
 	strbuf_release(&file);
+	strvec_clear(&argv);
 	return rc;
 }
 

@@ -54,6 +54,7 @@ struct proc_options {
 	void (*on_output)(struct proc *p, const char *buf, size_t len, void *arg);
 	void (*on_exit)(struct proc *p, const struct proc_result *r, void *arg);
 	void *arg;
+	int nice; /* 1-19: run the program at this lower priority (via nice(1)); 0: as is */
 };
 
 /* Start a program on loop.  0 with *out set (may be NULL if not wanted), or

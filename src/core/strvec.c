@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xmalloc.h"
 
@@ -47,6 +48,17 @@ strvec_pushv(struct strvec *sv, const char *const *v)
 {
 	for (; *v; v++)
 		strvec_push(sv, *v);
+}
+
+void
+strvec_insert0(struct strvec *sv, const char *s)
+{
+	char *first;
+
+	strvec_push(sv, s);
+	first = sv->v[sv->nr - 1];
+	memmove(sv->v + 1, sv->v, (sv->nr - 1) * sizeof(*sv->v));
+	sv->v[0] = first;
 }
 
 void

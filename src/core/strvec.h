@@ -34,6 +34,9 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format
 /* Append a copy of each string of a NULL-terminated array. */
 void strvec_pushv(struct strvec *sv, const char *const *v);
 
+/* Insert a copy of s before the first element. */
+void strvec_insert0(struct strvec *sv, const char *s);
+
 /* Free every string and the array; sv is empty again. */
 void strvec_clear(struct strvec *sv);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/fs.h"
@@ -81,8 +82,10 @@ build_step_command(struct build *b)
 {
 	struct daemon *d = b->d;
 	struct strbuf err = STRBUF_INIT, cwd = STRBUF_INIT;
-	struct proc_options o = {(const char *const *)d->cfg.build.command.v, repo_env(d), NULL,
-	    b->log_path, (uint64_t)d->cfg.build.timeout_s * 1000, 0, 0, NULL, command_exit, b};
+	struct proc_options o = {.argv = (const char *const *)d->cfg.build.command.v,
+	    .env = repo_env(d), .log_path = b->log_path,
+	    .timeout_ms = (uint64_t)d->cfg.build.timeout_s * 1000, .on_exit = command_exit,
+	    .arg = b, .nice = 10};
 
 	strbuf_addf(&cwd, "%s/%s", b->worktree, d->cfg.build.dir);
 	o.cwd = cwd.buf;
@@ -207,6 +210,11 @@ static void
 stage_work(uv_work_t *w)
 {
 	struct build *b = w->data;
+
+	/* staging is background work: the loop's requests come first.  (The
+	 * pool thread stays at this niceness; later pool work is background too.) */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) == -1)
+		log_warn("cannot lower the stage thread's priority");
 
 	stage_run(&b->req, &b->res);
 }

@@ -58,7 +58,7 @@ repo_sh_quote(struct strbuf *out, const char *s)
 static int
 repo_git_sync(struct daemon *d, const char *const *argv, struct strbuf *err)
 {
-	struct proc_options o = {argv, repo_env(d), NULL, NULL, 120000, 0, 0, NULL, NULL, NULL};
+	struct proc_options o = {.argv = argv, .env = repo_env(d), .timeout_ms = 120000};
 	struct strbuf out = STRBUF_INIT;
 	int rc = proc_run_sync(d->loop, &o, &out, err);
 
@@ -144,8 +144,8 @@ repo_git(struct daemon *d, const char *cwd, const char *const *args, const char 
 {
 	struct strvec argv = STRVEC_INIT;
 	struct repo_call *c = xmalloc(sizeof(*c));
-	struct proc_options o = {
-	    NULL, repo_env(d), cwd, log_path, 600000, 0, 0, NULL, repo_call_exit, c};
+	struct proc_options o = {.env = repo_env(d), .cwd = cwd, .log_path = log_path,
+	    .timeout_ms = 600000, .on_exit = repo_call_exit, .arg = c};
 	int rc;
 
 	strvec_push(&argv, "git");
