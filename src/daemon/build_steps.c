@@ -83,9 +83,12 @@ build_step_command(struct build *b)
 	struct daemon *d = b->d;
 	struct strbuf err = STRBUF_INIT, cwd = STRBUF_INIT;
 	struct proc_options o = {.argv = (const char *const *)d->cfg.build.command.v,
-	    .env = repo_env(d), .log_path = b->log_path,
-	    .timeout_ms = (uint64_t)d->cfg.build.timeout_s * 1000, .on_exit = command_exit,
-	    .arg = b, .nice = 10};
+	    .env = repo_env(d),
+	    .log_path = b->log_path,
+	    .timeout_ms = (uint64_t)d->cfg.build.timeout_s * 1000,
+	    .on_exit = command_exit,
+	    .arg = b,
+	    .nice = 10};
 
 	strbuf_addf(&cwd, "%s/%s", b->worktree, d->cfg.build.dir);
 	o.cwd = cwd.buf;

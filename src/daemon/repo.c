@@ -144,8 +144,12 @@ repo_git(struct daemon *d, const char *cwd, const char *const *args, const char 
 {
 	struct strvec argv = STRVEC_INIT;
 	struct repo_call *c = xmalloc(sizeof(*c));
-	struct proc_options o = {.env = repo_env(d), .cwd = cwd, .log_path = log_path,
-	    .timeout_ms = 600000, .on_exit = repo_call_exit, .arg = c};
+	struct proc_options o = {.env = repo_env(d),
+	    .cwd = cwd,
+	    .log_path = log_path,
+	    .timeout_ms = 600000,
+	    .on_exit = repo_call_exit,
+	    .arg = c};
 	int rc;
 
 	strvec_push(&argv, "git");

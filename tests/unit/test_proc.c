@@ -701,3 +701,33 @@ Test(proc, no_fd_leaks_into_child_or_parent)
 	strbuf_release(&pipe_name);
 	run_release(&run);
 }
+
+Test(proc, nice_lowers_priority_and_keeps_argv)
+{
+	/* sh prints its niceness (field 19 of /proc/self/stat) and its arguments */
+	const char *argv[] = {
+	    "sh", "-c", "cut -d' ' -f19 /proc/$$/stat; echo \"$0 $1\"", "a b", "c", NULL};
+	struct proc_options o;
+	struct run run;
+
+	run_init(&run);
+	options_init(&o, argv, &run);
+	o.nice = 10;
+	run_options(&o, &run);
+	cr_assert_str_eq(run.out.buf, "10\na b c\n");
+	run_release(&run);
+}
+
+Test(proc, nice_with_a_missing_program_is_a_spawn_failure)
+{
+	const char *argv[] = {"sando-no-such-program", NULL};
+	struct proc_options o;
+	struct run run;
+
+	run_init(&run);
+	options_init(&o, argv, &run);
+	o.nice = 5;
+	run_options(&o, &run);
+	cr_assert_eq(run.r.spawned, 0);
+	run_release(&run);
+}
