@@ -40,14 +40,9 @@ static void
 log_vwrite(const char *tag, int errnum, const char *fmt, va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct timeval tv;
-	struct tm tm;
-	char ts[32];
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	strbuf_addf(&sb, "%s.%03dZ %s %s: ", ts, (int)(tv.tv_usec / 1000), log_progname, tag);
+	strbuf_addtime(&sb, 1);
+	strbuf_addf(&sb, " %s %s: ", log_progname, tag);
 	strbuf_vaddf(&sb, fmt, ap);
 	if (errnum)
 		strbuf_addf(&sb, ": %s", strerror(errnum));

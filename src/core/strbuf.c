@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xmalloc.h"
@@ -215,6 +217,22 @@ strbuf_addquoted(struct strbuf *sb, const char *s, size_t len)
 		else
 			strbuf_addch(sb, c);
 	}
+}
+
+void
+strbuf_addtime(struct strbuf *sb, int millis)
+{
+	struct timeval tv;
+	struct tm tm;
+	char ts[32];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (millis)
+		strbuf_addf(sb, "%s.%03dZ", ts, (int)(tv.tv_usec / 1000));
+	else
+		strbuf_addf(sb, "%sZ", ts);
 }
 
 int

@@ -88,6 +88,10 @@ void strbuf_rtrim(struct strbuf *sb);
 /* Append s with every byte that is not printable ASCII shown as \xNN, quotes as \'. */
 void strbuf_addquoted(struct strbuf *sb, const char *s, size_t len);
 
+/* Append the current UTC time as RFC 3339 ("2026-06-02T10:00:00Z"), with
+ * milliseconds ("...:00.123Z") when millis is set. */
+void strbuf_addtime(struct strbuf *sb, int millis);
+
 /* Replace the contents with the whole file at path; 0 on success, -1 with errno set. */
 int strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
 

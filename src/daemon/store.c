@@ -18,14 +18,7 @@
 void
 store_now(struct strbuf *out)
 {
-	struct timeval tv;
-	struct tm tm;
-	char ts[32];
-
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	strbuf_addstr(out, ts);
+	strbuf_addtime(out, 0);
 }
 
 int

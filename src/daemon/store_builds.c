@@ -158,18 +158,6 @@ store_versions_json(struct store *st, int64_t limit, struct strbuf *err)
 int64_t
 store_version_build(struct store *st, const char *version, struct strbuf *err)
 {
-	sqlite3_stmt *stmt = store_prepare(
-	    st, "SELECT coalesce(build_id, 0) FROM versions WHERE version = ?1", err, "s", version);
-	int64_t id = 0;
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(stmt, 0);
-	else if (rc != SQLITE_DONE)
-		id = store_fail(st, err, "read versions");
-	sqlite3_reset(stmt);
-	return id;
+	return store_scalar(
+	    st, "SELECT build_id FROM versions WHERE version = ?1", err, "s", version);
 }

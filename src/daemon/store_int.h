@@ -41,6 +41,10 @@ sqlite3_stmt *store_prepare(
 /* Prepare, bind and step a statement that returns no rows; 0 or -1. */
 int store_run(struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...);
 
+/* Run a one-row, one-column integer query: the value, 0 when there is no
+ * row (or it is NULL), -1 with err on failure. */
+int64_t store_scalar(struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...);
+
 /* A column as a new string, or NULL when the column is NULL. */
 char *store_column_dup(sqlite3_stmt *stmt, int col);
 

@@ -123,3 +123,25 @@ store_stmts_finalize(struct store *st)
 		st->stmts = next;
 	}
 }
+
+int64_t
+store_scalar(struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = 0;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	stmt = store_vprepare(st, sql, err, fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		v = store_fail(st, err, "read");
+	sqlite3_reset(stmt);
+	return v;
+}

@@ -13,20 +13,7 @@
 static int64_t
 tier_id(struct store *st, const char *name, struct strbuf *err)
 {
-	sqlite3_stmt *stmt =
-	    store_prepare(st, "SELECT id FROM tiers WHERE name = ?1", err, "s", name);
-	int64_t id = 0;
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(stmt, 0);
-	else if (rc != SQLITE_DONE)
-		id = store_fail(st, err, "read tiers");
-	sqlite3_reset(stmt);
-	return id;
+	return store_scalar(st, "SELECT id FROM tiers WHERE name = ?1", err, "s", name);
 }
 
 /* A tier whose renamed_from names a row takes that row (and its history). */

@@ -130,3 +130,28 @@ Test(strbuf, insert_at_positions)
 	cr_assert_str_eq(sb.buf, "hello world!1?");
 	strbuf_release(&sb);
 }
+
+Test(strbuf, replace_all)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "@X@ and @X@@X");
+	strbuf_replace_all(&sb, "@X@", "'a@X@b'");
+	cr_assert_str_eq(sb.buf, "'a@X@b' and 'a@X@b'@X");
+	strbuf_release(&sb);
+}
+
+Test(strbuf, addtime_is_rfc3339_utc)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addtime(&sb, 0);
+	cr_assert_eq(sb.len, 20, "%s", sb.buf);
+	cr_assert_eq(sb.buf[10], 'T');
+	cr_assert_eq(sb.buf[19], 'Z');
+	strbuf_reset(&sb);
+	strbuf_addtime(&sb, 1);
+	cr_assert_eq(sb.len, 24, "%s", sb.buf);
+	cr_assert_eq(sb.buf[19], '.');
+	strbuf_release(&sb);
+}
