@@ -18,12 +18,17 @@ run_unit() {
 	for t in "$b"/tests/unit/test_*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
 		out="$log/$(basename "$b")-$(basename "$t").out"
-		"$t" --jobs 2 >"$out" 2>&1
+		# --no-early-exit: workers exit normally, so LeakSanitizer gets to report
+		"$t" --jobs 2 --no-early-exit >"$out" 2>&1
 		# Criterion's closing line: [====] Synthesis: Tested: N | Passing: P | Failing: F | Crashing: C
 		p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' "$out" | tail -1)
 		f=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' "$out" | tail -1)
 		if [ -z "$p" ]; then
 			echo "FAIL $t: no synthesis line"; cat "$out"; count 0 1; continue
+		fi
+		if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$out"; then
+			echo "FAIL $t: sanitizer report"; grep -E -A12 'ERROR: |runtime error:' "$out" | head -40
+			f=$((f + 1))
 		fi
 		[ "$f" -eq 0 ] || grep -E '\[(FAIL|----)\]' "$out" | head -40
 		echo "unit $(basename "$b")/$(basename "$t"): $p passed, $f failed"

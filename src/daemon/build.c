@@ -22,6 +22,20 @@ build_running(const struct daemon *d)
 	return d->build != NULL;
 }
 
+int64_t
+build_current_id(const struct daemon *d)
+{
+	return d->build ? d->build->id : 0;
+}
+
+int64_t
+build_current_for_version(const struct daemon *d, const char *version)
+{
+	if (d->build && d->build->version && strcmp(d->build->version, version) == 0)
+		return d->build->id;
+	return 0;
+}
+
 static void
 build_free(struct build *b)
 {
@@ -174,6 +188,10 @@ build_start(struct daemon *d, const char *sha, struct strbuf *err)
 	b->worktree = xasprintf("%s/build-%lld", d->cfg.workdir, (long long)id);
 	store_build_set_log(d->store, id, ref.buf, err);
 	d->build = b;
+	strbuf_reset(&ref);
+	strbuf_addf(&ref, "%s/builds", d->cfg.logs_root);
+	if (fs_mkdir_p(ref.buf, 0755) == -1)
+		log_warn("cannot create '%s'", ref.buf);
 	events_emit(&d->events, "build_start", build_fields(b));
 	build_log(b, "build %lld of %s", (long long)id, sha);
 	strbuf_release(&ref);

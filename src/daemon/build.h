@@ -33,4 +33,11 @@ void build_abort_current(struct daemon *d, const char *why);
 /* Whether a build is in flight. */
 int build_running(const struct daemon *d);
 
+/* The id of the build in flight, or 0. */
+int64_t build_current_id(const struct daemon *d);
+
+/* The id of the build in flight if it has settled on version, or 0 (its log
+ * can be followed by version before the version is staged). */
+int64_t build_current_for_version(const struct daemon *d, const char *version);
+
 #endif

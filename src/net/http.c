@@ -195,7 +195,9 @@ http_server_shutdown(struct http_server *srv, void (*done)(void *arg), void *arg
 	uv_close((uv_handle_t *)&srv->listener, on_listener_close);
 	for (conn = srv->conns; conn; conn = next) {
 		next = conn->next;
-		if (conn->inflight || conn->writing)
+		if (conn->streaming)
+			http_conn_stream_cut(conn); /* its producer is told; see http.h */
+		else if (conn->inflight || conn->writing)
 			conn->discard = 1; /* answered with Connection: close */
 		else
 			http_conn_close(conn);

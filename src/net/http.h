@@ -22,7 +22,7 @@
  * without answering gets a 403 sent for it).
  *
  * Responses always carry Content-Length (except 1xx/204/304, which have no
- * body), Content-Type and "Connection: keep-alive" or "Connection: close".  The
+ * body, and streams, below), Content-Type and "Connection: keep-alive" or "Connection: close".  The
  * connection closes after the response to a request with "Connection: close",
  * an HTTP/1.0 request without keep-alive, an Upgrade request (unless its
  * handler takes the connection over with http_detach), a refused request
@@ -35,9 +35,9 @@
  * ignores SIGPIPE from http_server_new on.
  *
  * Ownership: the server owns each struct http_request.  A handler must answer
- * exactly once with one of the http_respond* calls, either before it returns
- * or later from the loop (asynchronously); after answering, req is no longer
- * valid.  If the client vanishes before an asynchronous answer, the request is
+ * exactly once with one of the http_respond* calls (or a stream, ended by
+ * http_stream_end), either before it returns or later from the loop
+ * (asynchronously); after answering, req is no longer valid.  If the client vanishes before an asynchronous answer, the request is
  * kept until the handler answers, and the answer is discarded.
  *
  * Protocol switch: an Upgrade request stops the connection reading until it is
@@ -45,6 +45,33 @@
  * call http_detach, which answers with the caller's 101 head and hands over the
  * socket: the caller owns the uv_tcp_t from then on, and the connection no
  * longer exists for the server (http_server_shutdown does not wait for it).
+ *
+ * Streaming: instead of http_respond, a handler (or later code on the loop)
+ * may answer with http_stream_begin, send the body in pieces with
+ * http_stream_write and finish with http_stream_end, which frees req.  An
+ * HTTP/1.1 request gets "Transfer-Encoding: chunked" (one chunk per write, the
+ * empty last chunk at the end) and its connection stays usable; an HTTP/1.0
+ * request gets a body delimited by the connection's close.  Requests pipelined
+ * behind a stream wait for its end.  No timeout applies while the producer is
+ * silent; a client that takes none of the queued bytes for idle_timeout_ms is
+ * dropped.  Writes are copied when the socket cannot take them at once:
+ * http_stream_queued tells how many bytes wait, so that a producer pauses
+ * (at a few hundred KiB, say) instead of letting a slow reader grow the queue.
+ *
+ * The producer learns that no one will read more from http_stream_write
+ * returning -1, or from the on_gone callback given to http_stream_begin,
+ * called from the loop (never from inside an http_stream_* call) when that
+ * happens between writes; on_gone is called at most once, and never after
+ * http_stream_end.  Either way the producer stops and calls http_stream_end,
+ * which then only frees req.  The client is gone when its connection fails,
+ * when it shuts down its sending side (a half-close has no use while a
+ * response streams, so it counts as leaving), or at the stall timeout above.
+ *
+ * Shutdown cuts open streams: http_server_shutdown tells their producers
+ * through on_gone, flushes what was already written (for up to 2 s) and
+ * closes without the last chunk, so an HTTP/1.1 client sees a truncated
+ * answer, not a complete one.  A stream begun during shutdown is answered 503
+ * (shutting_down).
  */
 #ifndef SANDO_HTTP_H
 #define SANDO_HTTP_H
@@ -153,6 +180,34 @@ void http_respond_json(struct http_request *req, int status, json_t *json);
 /* Answer with status and {"error":{"code":code,"message":...}}. */
 void http_respond_error(struct http_request *req, int status, const char *code, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
+
+/* Told that a stream's client has gone (see "Streaming" above); req is still
+ * the producer's, to be ended with http_stream_end. */
+typedef void (*http_stream_gone_fn)(struct http_request *req, void *arg);
+
+/* Answer req with a streaming response: send the head with status and
+ * content_type, plus any response headers added before.  on_gone (may be
+ * NULL) is called with arg if the client goes between writes.  0 if the
+ * stream is open; -1 if the client has gone or the server is shutting down
+ * (then answered 503).  A HEAD request, or a status without a body (1xx,
+ * 204, 304), gets the head alone as its whole answer: begin returns 0 and
+ * every write -1.  Whatever the result, req stays the caller's until
+ * http_stream_end. */
+int http_stream_begin(struct http_request *req, int status, const char *content_type,
+    http_stream_gone_fn on_gone, void *arg);
+
+/* Send len bytes (copied if they cannot go out at once; len 0 sends nothing)
+ * as one chunk of req's stream; 0, or -1 when no one will read them (the
+ * client has gone, the server is shutting down, or the stream failed to begin). */
+int http_stream_write(struct http_request *req, const char *buf, size_t len);
+
+/* Bytes written to req's stream that the socket has not taken yet (0 once the
+ * client has gone). */
+size_t http_stream_queued(const struct http_request *req);
+
+/* End req's stream (the last chunk; for HTTP/1.0 the connection's close) and
+ * free req; if the client has gone, only free it. */
+void http_stream_end(struct http_request *req);
 
 /* The reason phrase for a status code ("Not Found"). */
 const char *http_status_text(int status);

@@ -7,7 +7,12 @@
  * is dispatched; nothing more is parsed (leftover bytes stay buffered, and
  * reading stops once CONN_MAX_BUFFERED of them are waiting) until its response
  * has been written.  One timer per connection enforces the header, body, idle
- * and linger timeouts.
+ * and linger timeouts, and drops a streaming client that stops reading.
+ *
+ * Streams (http_stream_*, http.h) write their head and chunks as they come:
+ * uv_try_write first when nothing is queued, the rest copied into a write
+ * request of its own; the connection's usual course (linger or the next
+ * request) resumes when the stream has ended and all of them completed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,10 @@ on_timer(uv_timer_t *timer)
 		log_debug("http: request not received in time");
 		http_conn_reply_error(c, 408, "request_timeout", "request not received in time");
 		break;
+	case CONN_TIMER_STREAM:
+		log_debug("http: streaming client stopped reading");
+		http_conn_close(c);
+		break;
 	default:
 		http_conn_close(c);
 		break;
@@ -58,7 +67,7 @@ http_conn_timer(struct http_conn *c, enum conn_timer_mode mode)
 	}
 	if (mode == CONN_TIMER_HEADER)
 		ms = o->header_timeout_ms;
-	else if (mode == CONN_TIMER_BODY || mode == CONN_TIMER_IDLE)
+	else if (mode == CONN_TIMER_BODY || mode == CONN_TIMER_IDLE || mode == CONN_TIMER_STREAM)
 		ms = o->idle_timeout_ms;
 	uv_timer_start(&c->timer, on_timer, ms, 0);
 }
@@ -122,8 +131,8 @@ conn_flow(struct http_conn *c)
 	if (c->closing || c->lingering)
 		return;
 	if (c->eof) {
-		if (!c->inflight && !c->writing)
-			http_conn_close(c);
+		if (c->streaming || (!c->inflight && !c->writing))
+			http_conn_close(c); /* a streaming client that stops sending is gone */
 		return;
 	}
 	if (c->upgrade && c->inflight) { /* what follows is for the new protocol */
@@ -330,6 +339,116 @@ http_conn_send(struct http_conn *c, int head_only)
 	c->writing = 1;
 }
 
+/* A piece of a stream that the socket did not take at once. */
+struct stream_write {
+	uv_write_t wreq;
+	struct http_conn *c;
+	char data[];
+};
+
+static void
+on_stream_write(uv_write_t *wreq, int status)
+{
+	struct stream_write *w = wreq->data;
+	struct http_conn *c = w->c;
+
+	free(w);
+	c->nswrites--;
+	if (c->closing || c->lingering)
+		return;
+	if (status < 0) {
+		log_debug("http: stream write failed: %s", uv_strerror(status));
+		http_conn_close(c);
+	} else if (c->nswrites > 0) {
+		http_conn_timer(c, CONN_TIMER_STREAM); /* progress: the stall clock restarts */
+	} else {
+		http_conn_timer(c, CONN_TIMER_NONE);
+		if (c->writing) { /* the stream has ended and is all out */
+			c->writing = 0;
+			conn_written(c);
+		}
+	}
+}
+
+int
+http_conn_stream_write(struct http_conn *c, uv_buf_t *bufs, unsigned int n, int try_first)
+{
+	struct stream_write *w;
+	size_t len = 0;
+	int r = UV_EAGAIN;
+
+	if (try_first && c->nswrites == 0)
+		r = uv_try_write((uv_stream_t *)c->tcp, bufs, n);
+	if (r >= 0)
+		n = bufs_consume(bufs, n, (size_t)r);
+	if (r >= 0 && n == 0)
+		return 0;
+	if (r >= 0 || r == UV_EAGAIN) {
+		for (unsigned int i = 0; i < n; i++)
+			len += bufs[i].len;
+		w = xmalloc(sizeof(*w) + len);
+		w->c = c;
+		w->wreq.data = w;
+		len = 0;
+		for (unsigned int i = 0; i < n; len += bufs[i++].len)
+			memcpy(w->data + len, bufs[i].base, bufs[i].len);
+		r = uv_write(&w->wreq, (uv_stream_t *)c->tcp,
+		    &(uv_buf_t){.base = w->data, .len = len}, 1, on_stream_write);
+		if (r != 0)
+			free(w);
+	}
+	if (r != 0) {
+		log_debug("http: stream write failed: %s", uv_strerror(r));
+		http_conn_close(c);
+		return -1;
+	}
+	if (c->nswrites++ == 0)
+		http_conn_timer(c, CONN_TIMER_STREAM);
+	return 0;
+}
+
+int
+http_conn_stream_start(struct http_conn *c)
+{
+	uv_buf_t head = {.base = c->out_head.buf, .len = c->out_head.len};
+
+	c->streaming = 1;
+	return http_conn_stream_write(c, &head, 1, 1);
+}
+
+/*
+ * The tail goes out with uv_write (never at once), so that the next request
+ * is dispatched from its write callback, not inside the producer's call.
+ * Only a close-delimited stream can have no tail; it never keeps alive.
+ */
+void
+http_conn_stream_end(struct http_conn *c, const char *tail, size_t len)
+{
+	uv_buf_t buf = {.base = (char *)tail, .len = len};
+
+	c->streaming = 0;
+	c->inflight = NULL;
+	if (len > 0 && http_conn_stream_write(c, &buf, 1, 0) != 0)
+		return;
+	if (c->nswrites > 0)
+		c->writing = 1;
+	else
+		conn_written(c);
+}
+
+void
+http_conn_stream_cut(struct http_conn *c)
+{
+	struct http_request *req = c->inflight;
+
+	c->inflight = NULL;
+	c->streaming = 0;
+	c->keep_alive = 0;
+	req->conn = NULL;
+	conn_linger(c);
+	http_stream_gone(req);
+}
+
 static void
 on_close(uv_handle_t *handle)
 {
@@ -350,9 +469,12 @@ on_close(uv_handle_t *handle)
 void
 http_conn_close(struct http_conn *c)
 {
+	struct http_request *stream = c->streaming ? c->inflight : NULL;
+
 	if (c->closing)
 		return;
 	c->closing = 1;
+	c->streaming = 0;
 	if (c->inflight) {
 		c->inflight->conn = NULL; /* its handler's answer will be dropped */
 		c->inflight = NULL;
@@ -363,6 +485,8 @@ http_conn_close(struct http_conn *c)
 	}
 	uv_close((uv_handle_t *)c->tcp, on_close);
 	uv_close((uv_handle_t *)&c->timer, on_close);
+	if (stream)
+		http_stream_gone(stream); /* last: its producer may end it at once */
 }
 
 uv_tcp_t *

@@ -19,6 +19,12 @@
  *   freed (and stops counting for the shutdown) when that has closed.
  * - An Upgrade request stops reading until it is answered, so that bytes the
  *   client sends after it stay in the socket for whoever takes it over.
+ * - A streaming response (http_stream_*) keeps its request in inflight (so
+ *   parsing stays paused) with streaming set, from begin to end.  Its writes
+ *   are the exception to "one uv_write": each piece the socket does not take
+ *   at once is copied into a write request of its own (nswrites of them
+ *   outstanding).  After the end, writing is set until they have all
+ *   completed; then the connection goes on as after any answer.
  */
 #ifndef SANDO_HTTP_INT_H
 #define SANDO_HTTP_INT_H
@@ -33,6 +39,7 @@ enum conn_timer_mode {
 	CONN_TIMER_BODY,   /* a body stalls for idle_timeout_ms: 408 */
 	CONN_TIMER_IDLE,   /* keep-alive connection between requests: close */
 	CONN_TIMER_LINGER, /* final response sent, waiting for the peer's FIN */
+	CONN_TIMER_STREAM, /* stream writes queued and none completes: close */
 };
 
 struct http_conn {
@@ -66,6 +73,9 @@ struct http_conn {
 	unsigned lingering : 1;    /* shutdown sent; waiting for EOF */
 	unsigned closing : 1;      /* uv_close called */
 	unsigned upgrade : 1;      /* inflight is an Upgrade request */
+	unsigned streaming : 1;    /* inflight is a streaming response not ended yet */
+	unsigned chunked : 1;      /* the stream is chunked (else close-delimited) */
+	unsigned nswrites;         /* stream write requests outstanding */
 };
 
 struct http_server {
@@ -88,8 +98,11 @@ struct http_server {
 /* A request with the server's private parts; pub is first. */
 struct http_req {
 	struct http_request pub;
-	struct strbuf hdrdata;    /* header names and values, NUL-terminated */
-	struct strbuf resp_extra; /* extra response header lines */
+	struct strbuf hdrdata;       /* header names and values, NUL-terminated */
+	struct strbuf resp_extra;    /* extra response header lines */
+	http_stream_gone_fn on_gone; /* a stream's producer; NULL once told or ended */
+	void *gone_arg;
+	unsigned calling : 1; /* inside an http_stream_* call: no on_gone then */
 };
 
 /* The llhttp callbacks filling conn->cur (http_parse.c). */
@@ -112,6 +125,28 @@ uv_tcp_t *http_conn_detach(struct http_conn *conn, struct strbuf *leftover);
 /* Write conn->out_head and (unless head_only) conn->out_body as the answer to
  * the current request (http_conn.c). */
 void http_conn_send(struct http_conn *conn, int head_only);
+
+/* Start a stream on conn (its inflight request): write conn->out_head and
+ * set streaming; -1 if the connection failed and was closed (http_conn.c). */
+int http_conn_stream_start(struct http_conn *conn);
+
+/* Write n buffers of a stream, copying what the socket does not take at once
+ * (try_first: try to write them at once first); -1 if the connection failed
+ * and was closed (http_conn.c). */
+int http_conn_stream_write(struct http_conn *conn, uv_buf_t *bufs, unsigned int n, int try_first);
+
+/* End conn's stream: write tail (len may be 0; the last chunk) and go on as
+ * after any answer once everything is written (http_conn.c). */
+void http_conn_stream_end(struct http_conn *conn, const char *tail, size_t len);
+
+/* Shutdown: orphan conn's stream, flush what is queued and close without the
+ * last chunk (so the client sees a cut answer), telling the producer
+ * (http_conn.c). */
+void http_conn_stream_cut(struct http_conn *conn);
+
+/* Tell a stream's producer, unless it is inside an http_stream_* call or was
+ * told already, that its client has gone (http_reply.c). */
+void http_stream_gone(struct http_request *req);
 
 /* Answer on conn with an error of its own (parse errors, timeouts), dropping
  * the request being parsed, and close it after the write (http_reply.c). */

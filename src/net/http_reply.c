@@ -3,7 +3,8 @@
  * status line and headers into conn->out_head, and both leave in one uv_write
  * (http_conn_send).  A request whose client has gone (conn == NULL) is only
  * freed.  http_detach is the other way to answer: a protocol switch, after
- * which the socket belongs to the caller.
+ * which the socket belongs to the caller.  Streams (http_stream_*) send their
+ * head here and their body in pieces through http_conn_stream_write.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +13,13 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "net/http_int.h"
+
+/* How the body of an answer is delimited. */
+enum reply_framing {
+	FRAME_LENGTH,  /* Content-Length */
+	FRAME_CHUNKED, /* Transfer-Encoding: chunked (a stream, HTTP/1.1) */
+	FRAME_CLOSE,   /* the connection's close (a stream, HTTP/1.0) */
+};
 
 /* Whether status forbids a body (and so Content-Length and Content-Type). */
 static int
@@ -36,11 +44,14 @@ add_decimal(struct strbuf *sb, size_t v)
 
 /* Put the status line and headers for status into c->out_head. */
 static void
-reply_head(struct http_conn *c, int status, const char *content_type, const struct strbuf *extra)
+reply_head(struct http_conn *c, int status, const char *content_type, const struct strbuf *extra,
+    enum reply_framing framing)
 {
 	struct strbuf *h = &c->out_head;
 
 	c->keep_alive = c->keep_alive && !c->discard && !c->server->closing;
+	if (framing == FRAME_CLOSE)
+		c->keep_alive = 0;
 	strbuf_reset(h);
 	strbuf_addstr(h, "HTTP/1.1 ");
 	add_decimal(h, status >= 100 && status <= 999 ? (size_t)status : 500);
@@ -49,8 +60,12 @@ reply_head(struct http_conn *c, int status, const char *content_type, const stru
 	if (!status_has_no_body(status)) {
 		strbuf_addstr(h, "\r\nContent-Type: ");
 		strbuf_addstr(h, content_type);
-		strbuf_addstr(h, "\r\nContent-Length: ");
-		add_decimal(h, c->out_body.len);
+		if (framing == FRAME_LENGTH) {
+			strbuf_addstr(h, "\r\nContent-Length: ");
+			add_decimal(h, c->out_body.len);
+		} else if (framing == FRAME_CHUNKED) {
+			strbuf_addstr(h, "\r\nTransfer-Encoding: chunked");
+		}
 	}
 	strbuf_addstr(
 	    h, c->keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n");
@@ -66,7 +81,7 @@ reply_send(struct http_conn *c, struct http_request *req, int status, const char
 	struct http_req *r = (struct http_req *)req;
 	int head_only = status_has_no_body(status) || strcmp(req->method, "HEAD") == 0;
 
-	reply_head(c, status, content_type, &r->resp_extra);
+	reply_head(c, status, content_type, &r->resp_extra, FRAME_LENGTH);
 	http_conn_send(c, head_only);
 }
 
@@ -166,8 +181,9 @@ http_detach(
 	return *tcp ? 0 : -1;
 }
 
-void
-http_respond_json(struct http_request *req, int status, json_t *json)
+/* Answer req with json (stolen) without freeing req. */
+static void
+reply_json(struct http_request *req, int status, json_t *json)
 {
 	struct http_conn *c = req->conn;
 
@@ -182,6 +198,12 @@ http_respond_json(struct http_request *req, int status, json_t *json)
 		reply_send(c, req, status, "application/json");
 	}
 	json_decref(json);
+}
+
+void
+http_respond_json(struct http_request *req, int status, json_t *json)
+{
+	reply_json(req, status, json);
 	http_request_free(req);
 }
 
@@ -196,6 +218,123 @@ http_respond_error(struct http_request *req, int status, const char *code, const
 	va_end(ap);
 	http_respond_json(req, status, error_json(code, msg.buf, msg.len));
 	strbuf_release(&msg);
+}
+
+/* A stream that cannot carry a body (HEAD, 1xx/204/304): send the head alone,
+ * as the whole answer, and leave req without a connection. */
+static void
+stream_head_only(struct http_request *req, int status, const char *content_type)
+{
+	struct http_req *r = (struct http_req *)req;
+	struct http_conn *c = req->conn;
+	int http11 = c->parser.http_major == 1 && c->parser.http_minor >= 1;
+
+	req->conn = NULL;
+	reply_head(c, status, content_type, &r->resp_extra, http11 ? FRAME_CHUNKED : FRAME_CLOSE);
+	http_conn_send(c, 1);
+}
+
+/*
+ * The request's HTTP version is read from the parser: it is paused right
+ * after the request's end and parses nothing more until the request is
+ * answered (the stream's end).
+ */
+int
+http_stream_begin(struct http_request *req, int status, const char *content_type,
+    http_stream_gone_fn on_gone, void *arg)
+{
+	struct http_req *r = (struct http_req *)req;
+	struct http_conn *c = req->conn;
+	int ret;
+
+	if (c && c->server->closing) {
+		reply_json(req, 503,
+		    error_json("shutting_down", "the server is shutting down",
+		        strlen("the server is shutting down")));
+		req->conn = NULL;
+	} else if (c && c->eof) {
+		http_conn_close(c); /* a client that stopped sending is gone (http.h) */
+	} else if (c && (status_has_no_body(status) || strcmp(req->method, "HEAD") == 0)) {
+		stream_head_only(req, status, content_type);
+		return 0;
+	}
+	if (req->conn == NULL)
+		return -1;
+	c->chunked = c->parser.http_major == 1 && c->parser.http_minor >= 1;
+	reply_head(
+	    c, status, content_type, &r->resp_extra, c->chunked ? FRAME_CHUNKED : FRAME_CLOSE);
+	r->on_gone = on_gone;
+	r->gone_arg = arg;
+	r->calling = 1;
+	ret = http_conn_stream_start(c);
+	r->calling = 0;
+	return ret;
+}
+
+int
+http_stream_write(struct http_request *req, const char *buf, size_t len)
+{
+	struct http_req *r = (struct http_req *)req;
+	struct http_conn *c = req->conn;
+	char size[2 * sizeof(size_t) + 2]; /* the chunk's size line: hex digits, CRLF */
+	size_t i = sizeof(size), v = len;
+	uv_buf_t bufs[3];
+	unsigned int n = 0;
+	int ret;
+
+	if (c == NULL)
+		return -1;
+	if (len == 0)
+		return 0; /* an empty chunk would end the stream */
+	if (c->chunked) {
+		size[--i] = '\n';
+		size[--i] = '\r';
+		for (; v; v >>= 4)
+			size[--i] = "0123456789abcdef"[v & 15];
+		bufs[n++] = (uv_buf_t){.base = size + i, .len = sizeof(size) - i};
+	}
+	bufs[n++] = (uv_buf_t){.base = (char *)buf, .len = len};
+	if (c->chunked)
+		bufs[n++] = (uv_buf_t){.base = "\r\n", .len = 2};
+	r->calling = 1;
+	ret = http_conn_stream_write(c, bufs, n, 1);
+	r->calling = 0;
+	return ret;
+}
+
+size_t
+http_stream_queued(const struct http_request *req)
+{
+	if (req->conn == NULL)
+		return 0;
+	return uv_stream_get_write_queue_size((const uv_stream_t *)req->conn->tcp);
+}
+
+void
+http_stream_end(struct http_request *req)
+{
+	struct http_req *r = (struct http_req *)req;
+	struct http_conn *c = req->conn;
+
+	r->on_gone = NULL;
+	r->calling = 1;
+	if (c && c->chunked)
+		http_conn_stream_end(c, "0\r\n\r\n", 5);
+	else if (c)
+		http_conn_stream_end(c, NULL, 0);
+	http_request_free(req);
+}
+
+void
+http_stream_gone(struct http_request *req)
+{
+	struct http_req *r = (struct http_req *)req;
+	http_stream_gone_fn fn = r->on_gone;
+
+	if (fn == NULL || r->calling)
+		return;
+	r->on_gone = NULL;
+	fn(req, r->gone_arg);
 }
 
 void
@@ -219,6 +358,6 @@ http_conn_reply_error(struct http_conn *c, int status, const char *code, const c
 	json_dump_callback(json, dump_to_strbuf, &c->out_body, JSON_COMPACT);
 	json_decref(json);
 	strbuf_release(&msg);
-	reply_head(c, status, "application/json", NULL);
+	reply_head(c, status, "application/json", NULL, FRAME_LENGTH);
 	http_conn_send(c, 0);
 }

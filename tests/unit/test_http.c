@@ -34,6 +34,11 @@ static struct {
 	int loop_close_rc;
 	atomic_int async_started;
 	atomic_int answered;
+	atomic_int stream_started; /* streams begun */
+	atomic_int stream_ended;   /* streams whose producer called http_stream_end */
+	atomic_int stream_gone;    /* on_gone calls */
+	atomic_int stream_failed;  /* http_stream_write returning -1 */
+	atomic_size_t stream_max_queued;
 } fx = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* --- the server side, run on the loop thread --- */
@@ -140,7 +145,101 @@ h_async(struct http_request *req, void *ctx)
 	atomic_store(&fx.async_started, 1);
 }
 
+/* A producer of chunks "chunk-1\n"... from a uv timer, or of 64 KiB blocks
+ * paced by http_stream_queued (flood). */
+struct streamer {
+	uv_timer_t timer;
+	struct http_request *req;
+	int sent, n;
+	int flood;
+};
+
+static void
+streamer_stop(struct streamer *s)
+{
+	http_stream_end(s->req);
+	atomic_fetch_add(&fx.stream_ended, 1);
+	uv_close((uv_handle_t *)&s->timer, later_free);
+}
+
+static void
+streamer_gone(struct http_request *req, void *arg)
+{
+	atomic_fetch_add(&fx.stream_gone, 1);
+	streamer_stop(arg);
+}
+
+/* Write 64 KiB blocks while fewer than 256 KiB wait; -1 if the client went. */
+static int
+streamer_flood(struct streamer *s)
+{
+	static char block[64 * 1024];
+	size_t q;
+
+	memset(block, 'f', sizeof(block));
+	while ((q = http_stream_queued(s->req)) < 256 * 1024) {
+		if (http_stream_write(s->req, block, sizeof(block)) == -1)
+			return -1;
+		q = http_stream_queued(s->req);
+		if (q > atomic_load(&fx.stream_max_queued))
+			atomic_store(&fx.stream_max_queued, q);
+	}
+	return 0;
+}
+
+static void
+streamer_tick(uv_timer_t *timer)
+{
+	struct streamer *s = timer->data;
+	struct strbuf chunk = STRBUF_INIT;
+	int r;
+
+	if (!s->flood && s->sent == s->n) {
+		streamer_stop(s);
+		return;
+	}
+	strbuf_addf(&chunk, "chunk-%d\n", ++s->sent);
+	r = s->flood ? streamer_flood(s) : http_stream_write(s->req, chunk.buf, chunk.len);
+	strbuf_release(&chunk);
+	if (r == -1) {
+		atomic_fetch_add(&fx.stream_failed, 1);
+		streamer_stop(s);
+	}
+}
+
+/* Streams ?n= chunks (3 by default), one every ?ms= milliseconds (20), or,
+ * with ?flood, 64 KiB blocks paced by the queue until the client goes. */
+static void
+h_stream(struct http_request *req, void *ctx)
+{
+	struct streamer *s = xcalloc(1, sizeof(*s));
+	struct strbuf v = STRBUF_INIT;
+	uint64_t ms = 20;
+
+	s->n = 3;
+	if (http_query_get(req, "n", &v) == 0)
+		s->n = atoi(v.buf);
+	strbuf_reset(&v);
+	if (http_query_get(req, "ms", &v) == 0)
+		ms = strtoull(v.buf, NULL, 10);
+	strbuf_reset(&v);
+	s->flood = http_query_get(req, "flood", &v) == 0;
+	strbuf_release(&v);
+	s->req = req;
+	s->timer.data = s;
+	uv_timer_init(&fx.loop, &s->timer);
+	http_add_response_header(req, "X-Stream", "yes");
+	atomic_fetch_add(&fx.stream_started, 1);
+	if (http_stream_begin(req, 200, "text/plain", streamer_gone, s) == -1) {
+		streamer_stop(s);
+		return;
+	}
+	uv_timer_start(&s->timer, streamer_tick, ms, ms);
+}
+
 static const struct route routes[] = {
+    {"GET", "/stream", ROLE_PUBLIC, h_stream},
+    {"HEAD", "/stream", ROLE_PUBLIC, h_stream},
     {"GET", "/hello", ROLE_PUBLIC, h_hello},
     {"GET", "/json", ROLE_PUBLIC, h_json},
     {"POST", "/echo", ROLE_PUBLIC, h_echo},
@@ -716,9 +815,9 @@ Test(http, expect_continue)
 
 	server_start(0, 0);
 	client_open(&cl);
-	client_sendstr(
-	    &cl, "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: "
-	         "4\r\nExpect: 100-continue\r\n\r\n");
+	client_sendstr(&cl,
+	    "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: "
+	    "4\r\nExpect: 100-continue\r\n\r\n");
 	while (strstr(cl.in.buf, "\r\n\r\n") == NULL)
 		cr_assert_gt(client_fill(&cl), 0);
 	cr_assert_str_eq(cl.in.buf, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -1086,4 +1185,229 @@ Test(http, body_must_be_json)
 	response_release(&r);
 	client_close(&cl);
 	server_stop();
+}
+
+/* --- streaming responses --- */
+
+/* Read a response head (no body) into r. */
+static void
+client_head(struct client *cl, struct response *r)
+{
+	char *end;
+	size_t hlen;
+
+	strbuf_init(&r->head, 0);
+	strbuf_init(&r->body, 0);
+	while ((end = strstr(cl->in.buf, "\r\n\r\n")) == NULL)
+		cr_assert_gt(client_fill(cl), 0, "no response head");
+	hlen = (size_t)(end - cl->in.buf) + 2;
+	strbuf_add(&r->head, cl->in.buf, hlen);
+	strbuf_remove(&cl->in, 0, hlen + 2);
+	cr_assert_eq(sscanf(r->head.buf, "HTTP/1.1 %d ", &r->status), 1, "bad status line");
+}
+
+/* Read until cl->in holds s. */
+static void
+client_read_until(struct client *cl, const char *s)
+{
+	while (strstr(cl->in.buf, s) == NULL)
+		cr_assert_gt(client_fill(cl), 0, "'%s' not received; got '%s'", s, cl->in.buf);
+}
+
+/* Read until the server closes. */
+static void
+client_read_to_eof(struct client *cl)
+{
+	ssize_t n;
+
+	while ((n = client_fill(cl)) > 0)
+		;
+	cr_assert(n == 0 || errno == ECONNRESET, "no close: %s", strerror(errno));
+}
+
+/* Wait up to 5 s for counter to reach want. */
+static void
+wait_count(atomic_int *counter, int want)
+{
+	for (int i = 0; i < 5000 && atomic_load(counter) < want; i++)
+		usleep(1000);
+	cr_assert_eq(atomic_load(counter), want);
+}
+
+Test(http, stream_is_chunked_and_pipelined_request_waits)
+{
+	struct client cl;
+	struct response r;
+	struct strbuf v = STRBUF_INIT;
+	const char *want = "8\r\nchunk-1\n\r\n8\r\nchunk-2\n\r\n8\r\nchunk-3\n\r\n0\r\n\r\n";
+
+	server_start(0, 0);
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?n=3&ms=100 HTTP/1.1\r\nHost: t\r\n\r\n"
+	                    "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_head(&cl, &r);
+	cr_assert_eq(r.status, 200);
+	assert_header(&r, "Transfer-Encoding", "chunked");
+	assert_header(&r, "Content-Type", "text/plain");
+	assert_header(&r, "Connection", "keep-alive");
+	assert_header(&r, "X-Stream", "yes");
+	cr_assert_eq(resp_header(&r, "Content-Length", &v), -1, "a stream has no length");
+	response_release(&r);
+	/* the first chunk comes on its own, long before the last */
+	client_read_until(&cl, "chunk-1\n\r\n");
+	cr_assert_null(strstr(cl.in.buf, "chunk-3"), "chunks were held back: %s", cl.in.buf);
+	/* the exact framing, and nothing of the pipelined answer before the end */
+	client_read_until(&cl, "0\r\n\r\n");
+	cr_assert_eq(strncmp(cl.in.buf, want, strlen(want)), 0, "framing: '%s'", cl.in.buf);
+	strbuf_remove(&cl.in, 0, strlen(want));
+	cr_assert_eq(client_response(&cl, &r), 0, "pipelined request not answered");
+	cr_assert_str_eq(r.body.buf, "hello");
+	response_release(&r);
+	/* the connection lives on */
+	roundtrip(&cl, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	cr_assert_eq(r.status, 200);
+	response_release(&r);
+	strbuf_release(&v);
+	client_close(&cl);
+	wait_count(&fx.stream_ended, 1);
+	cr_assert_eq(atomic_load(&fx.stream_gone), 0);
+	cr_assert_eq(atomic_load(&fx.stream_failed), 0);
+	server_stop();
+}
+
+Test(http, stream_outlives_header_and_idle_timeouts)
+{
+	struct client cl;
+	struct response r;
+
+	server_start(100, 100);
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?n=4&ms=250 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_head(&cl, &r);
+	cr_assert_eq(r.status, 200);
+	response_release(&r);
+	client_read_until(&cl, "0\r\n\r\n");
+	cr_assert_not_null(strstr(cl.in.buf, "chunk-4\n"));
+	strbuf_reset(&cl.in);
+	roundtrip(&cl, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	cr_assert_str_eq(r.body.buf, "hello");
+	response_release(&r);
+	client_close(&cl);
+	server_stop();
+}
+
+Test(http, stream_client_vanishing_tells_the_producer)
+{
+	struct client cl;
+	struct response r;
+
+	server_start(0, 0);
+	/* a client that closes (FIN) */
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?n=100000&ms=5 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_head(&cl, &r);
+	response_release(&r);
+	client_read_until(&cl, "chunk-2\n");
+	client_close(&cl);
+	wait_count(&fx.stream_ended, 1);
+	cr_assert_eq(atomic_load(&fx.stream_gone) + atomic_load(&fx.stream_failed), 1);
+	/* a client that resets (RST) */
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?n=100000&ms=5 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_read_until(&cl, "chunk-2\n");
+	client_abort(&cl);
+	wait_count(&fx.stream_ended, 2);
+	cr_assert_eq(atomic_load(&fx.stream_gone) + atomic_load(&fx.stream_failed), 2);
+	assert_serving();
+	server_stop();
+}
+
+Test(http, stream_to_a_client_that_stops_reading_is_paced_then_dropped)
+{
+	struct client cl;
+	struct response r;
+	size_t max;
+
+	server_start(0, 300);
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?flood&ms=10 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_head(&cl, &r);
+	response_release(&r);
+	/* read nothing more: the queue fills up to the producer's limit, no more,
+	 * and the stall timeout (idle_timeout_ms) drops the connection */
+	wait_count(&fx.stream_ended, 1);
+	max = atomic_load(&fx.stream_max_queued);
+	cr_assert_gt(max, 0, "the socket never pushed back");
+	cr_assert_leq(max, 256 * 1024 + 64 * 1024 + 16, "queued %zu bytes", max);
+	cr_assert_eq(atomic_load(&fx.stream_gone) + atomic_load(&fx.stream_failed), 1);
+	client_close(&cl);
+	assert_serving();
+	server_stop();
+}
+
+Test(http, stream_to_http10_is_close_delimited)
+{
+	struct client cl;
+	struct response r;
+	struct strbuf v = STRBUF_INIT;
+
+	server_start(0, 0);
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?n=3&ms=10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	client_head(&cl, &r);
+	cr_assert_eq(r.status, 200);
+	assert_header(&r, "Connection", "close");
+	cr_assert_eq(resp_header(&r, "Transfer-Encoding", &v), -1, "chunked to HTTP/1.0");
+	cr_assert_eq(resp_header(&r, "Content-Length", &v), -1);
+	response_release(&r);
+	client_read_to_eof(&cl);
+	cr_assert_str_eq(cl.in.buf, "chunk-1\nchunk-2\nchunk-3\n");
+	strbuf_release(&v);
+	client_close(&cl);
+	wait_count(&fx.stream_ended, 1);
+	server_stop();
+}
+
+Test(http, stream_head_request_gets_the_head_only)
+{
+	struct client cl;
+	struct response r;
+
+	server_start(0, 0);
+	client_open(&cl);
+	client_sendstr(&cl, "HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_head(&cl, &r);
+	cr_assert_eq(r.status, 200);
+	assert_header(&r, "Transfer-Encoding", "chunked");
+	response_release(&r);
+	roundtrip(&cl, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	cr_assert_str_eq(r.body.buf, "hello", "a body followed the HEAD answer");
+	response_release(&r);
+	wait_count(&fx.stream_failed, 1);
+	client_close(&cl);
+	server_stop();
+}
+
+Test(http, shutdown_cuts_an_open_stream)
+{
+	struct client cl;
+	struct response r;
+
+	server_start(0, 0);
+	client_open(&cl);
+	client_sendstr(&cl, "GET /stream?n=100000&ms=10 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_head(&cl, &r);
+	response_release(&r);
+	client_read_until(&cl, "chunk-1\n");
+	uv_async_send(&fx.stop);
+	client_read_to_eof(&cl);
+	/* cut: the last chunk never came, so the client can tell */
+	cr_assert_gt(cl.in.len, 5);
+	cr_assert_neq(strcmp(cl.in.buf + cl.in.len - 5, "0\r\n\r\n"), 0, "stream ended cleanly");
+	client_close(&cl);
+	pthread_join(fx.thread, NULL);
+	cr_assert_eq(fx.done, 1);
+	cr_assert_eq(atomic_load(&fx.stream_gone), 1);
+	cr_assert_eq(atomic_load(&fx.stream_ended), 1);
+	cr_assert_eq(fx.loop_close_rc, 0);
 }
