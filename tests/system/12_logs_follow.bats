@@ -46,7 +46,7 @@ daemon_fds() {
 	# live: line-1 arrived well before the build's end
 	first=$(stamp_of "$WS/follow.out" line-1)
 	last=$(stamp_of "$WS/follow.out" "staged version")
-	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b - a >= 0.8) }'
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b - a >= 0.5) }'
 	# what was streamed is exactly the log
 	curl -sS "$URL/builds/1/log" >"$WS/whole.log"
 	cut -d' ' -f2- "$WS/follow.out" | sed '$d' | diff - "$WS/whole.log"
