@@ -16,12 +16,6 @@
 #include "daemon/repo.h"
 #include "daemon/store.h"
 
-int
-build_running(const struct daemon *d)
-{
-	return d->build != NULL;
-}
-
 int64_t
 build_current_id(const struct daemon *d)
 {

@@ -30,9 +30,6 @@ int64_t build_start(struct daemon *d, const char *sha, struct strbuf *err);
 /* Abort the build in flight, if any (daemon shutdown). */
 void build_abort_current(struct daemon *d, const char *why);
 
-/* Whether a build is in flight. */
-int build_running(const struct daemon *d);
-
 /* The id of the build in flight, or 0. */
 int64_t build_current_id(const struct daemon *d);
 
