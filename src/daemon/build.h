@@ -30,6 +30,10 @@ int64_t build_start(struct daemon *d, const char *sha, struct strbuf *err);
 /* Abort the build in flight, if any (daemon shutdown). */
 void build_abort_current(struct daemon *d, const char *why);
 
+/* At start-up, before recovery: kill the process groups that builds of a
+ * dead daemon left running (build_reap.c). */
+int build_reap_orphans(struct daemon *d, struct strbuf *err);
+
 /* The id of the build in flight, or 0. */
 int64_t build_current_id(const struct daemon *d);
 

@@ -95,6 +95,9 @@ build_step_command(struct build *b)
 	build_log(b, "running build command in '%s'", d->cfg.build.dir);
 	if (proc_spawn(d->loop, &o, &b->proc, &err) == -1)
 		build_fail(b, "command", "%s", err.buf);
+	else if (proc_pid(b->proc) > 0 &&
+	         store_build_set_pgid(d->store, b->id, proc_pid(b->proc), &err) == -1)
+		log_warnx("build %lld: %s", (long long)b->id, err.buf);
 	strbuf_release(&err);
 	strbuf_release(&cwd);
 }

@@ -145,6 +145,8 @@ open_store(struct daemon *d)
 
 	if (store_open(&d->store, d->cfg.db_path, store_migrations, store_nmigrations, &err) == -1)
 		fatalx("%s", err.buf);
+	if (build_reap_orphans(d, &err) == -1)
+		log_warnx("cannot look for orphaned builds: %s", err.buf);
 	if (store_recover(d->store, &changed, &err) == -1)
 		fatalx("recovery: %s", err.buf);
 	if (changed)

@@ -83,6 +83,14 @@ int64_t store_build_insert(
 /* Set a build's log reference (relative to logs_root). */
 int store_build_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err);
 
+/* Record the process group of a running build's command. */
+int store_build_set_pgid(struct store *st, int64_t id, int64_t pgid, struct strbuf *err);
+
+/* Call fn for each build still marked running that recorded a process group
+ * (before store_recover marks them interrupted). */
+int store_running_builds(struct store *st, void (*fn)(int64_t id, int64_t pgid, void *arg),
+    void *arg, struct strbuf *err);
+
 /* Finish a running build with status ok/failed/aborted (version and error may
  * be NULL); a build that is no longer running is left alone. */
 int store_build_finish(struct store *st, int64_t id, const char *status, const char *version,

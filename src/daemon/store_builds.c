@@ -30,6 +30,28 @@ store_build_set_log(struct store *st, int64_t id, const char *log_ref, struct st
 }
 
 int
+store_build_set_pgid(struct store *st, int64_t id, int64_t pgid, struct strbuf *err)
+{
+	return store_run(st, "UPDATE builds SET pgid = ?2 WHERE id = ?1", err, "ii", id, pgid);
+}
+
+int
+store_running_builds(struct store *st, void (*fn)(int64_t id, int64_t pgid, void *arg), void *arg,
+    struct strbuf *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+	    "SELECT id, pgid FROM builds WHERE status = 'running' AND pgid IS NOT NULL", err, "");
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1), arg);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, err, "read builds");
+}
+
+int
 store_build_finish(struct store *st, int64_t id, const char *status, const char *version,
     const char *error, struct strbuf *err)
 {

@@ -237,8 +237,12 @@ teardown() { sando_teardown; }
 	kill -KILL "$SANDOD_PID"
 	wait "$SANDOD_PID" || true
 	SANDOD_PID=
-	pkill -f "sleep 3.604" || true
+	# the dead daemon's build is still running...
+	[ "$(procs_matching "sleep 3.604")" = 1 ]
 	sando_start
+	# ...until the new daemon stops it
+	grep -q 'killed process group [0-9]* left running by build 1' "$WS/sandod.log"
+	[ "$(procs_matching "sleep 3.604")" = 0 ]
 	grep -q 'recovered 1 operation' "$WS/sandod.log"
 	[ "$(curl -s "$URL/builds/1" | jq -r .status)" = interrupted ]
 	[ "$(curl -s "$URL/versions" | jq length)" = 0 ]
