@@ -10,16 +10,12 @@
 int64_t
 store_build_insert(struct store *st, const char *sha, const char *log_ref, struct strbuf *err)
 {
-	struct strbuf now = STRBUF_INIT;
-	int rc;
-
-	store_now(&now);
-	rc = store_run(st,
-	    "INSERT INTO builds(sha, status, log_ref, requested_at, started_at) "
-	    "VALUES (?1, 'running', ?2, ?3, ?3)",
-	    err, "sss", sha, log_ref, now.buf);
-	strbuf_release(&now);
-	return rc == -1 ? -1 : sqlite3_last_insert_rowid(st->db);
+	if (store_run(st,
+	        "INSERT INTO builds(sha, status, log_ref, requested_at, started_at) "
+	        "VALUES (?1, 'running', ?2, " STORE_NOW ", " STORE_NOW ")",
+	        err, "ss", sha, log_ref) == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
 }
 
 int
@@ -55,16 +51,10 @@ int
 store_build_finish(struct store *st, int64_t id, const char *status, const char *version,
     const char *error, struct strbuf *err)
 {
-	struct strbuf now = STRBUF_INIT;
-	int rc;
-
-	store_now(&now);
-	rc = store_run(st,
-	    "UPDATE builds SET status = ?2, version = ?3, error = ?4, finished_at = ?5 "
-	    "WHERE id = ?1 AND status = 'running'",
-	    err, "issss", id, status, version, error, now.buf);
-	strbuf_release(&now);
-	return rc;
+	return store_run(st,
+	    "UPDATE builds SET status = ?2, version = ?3, error = ?4, finished_at = " STORE_NOW
+	    " WHERE id = ?1 AND status = 'running'",
+	    err, "isss", id, status, version, error);
 }
 
 int
@@ -89,33 +79,20 @@ int
 store_version_insert(struct store *st, const char *version, const char *sha, int64_t build_id,
     const char *digest, struct strbuf *err)
 {
-	struct strbuf now = STRBUF_INIT;
-	int rc;
-
-	store_now(&now);
-	rc = store_run(st,
+	return store_run(st,
 	    "INSERT INTO versions(version, sha, build_id, bundle_digest, staged_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)",
-	    err, "ssiss", version, sha, build_id, digest, now.buf);
-	strbuf_release(&now);
-	return rc;
+	    "VALUES (?1, ?2, ?3, ?4, " STORE_NOW ")",
+	    err, "ssis", version, sha, build_id, digest);
 }
 
 int
 store_tier_advance(struct store *st, const char *tier, const char *version, struct strbuf *err)
 {
-	struct strbuf now = STRBUF_INIT;
-	int rc;
-
-	store_now(&now);
-	rc = store_run(st,
+	return store_run(st,
 	    "UPDATE tier_state SET previous_version = current_version, current_version = ?2, "
-	    "burn_in_started_at = ?3, updated_at = ?3 "
-	    "WHERE tier_id = (SELECT id FROM tiers WHERE name = ?1) "
-	    "AND current_version IS NOT ?2",
-	    err, "sss", tier, version, now.buf);
-	strbuf_release(&now);
-	return rc;
+	    "burn_in_started_at = " STORE_NOW ", updated_at = " STORE_NOW
+	    " WHERE tier_id = (SELECT id FROM tiers WHERE name = ?1) AND current_version IS NOT ?2",
+	    err, "ss", tier, version);
 }
 
 static json_t *

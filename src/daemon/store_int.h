@@ -14,6 +14,10 @@
 #include "core/strbuf.h"
 #include "daemon/store.h"
 
+/* SQL for "now" in the store's time format (RFC 3339 UTC, seconds), for use
+ * inside statements instead of binding store_now's text. */
+#define STORE_NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+
 struct store_stmt {
 	const char *sql;
 	sqlite3_stmt *stmt;
