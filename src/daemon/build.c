@@ -40,6 +40,15 @@ build_free(struct build *b)
 	free(b);
 }
 
+/* Free a finished build unless an async step still refers to it (that step's
+ * build_settle frees it then). */
+static void
+build_release_if_idle(struct build *b)
+{
+	if (b->proc == NULL && !b->stage_running)
+		build_free(b);
+}
+
 /* The build's last async step returned: free it if it was abandoned. */
 int
 build_settle(struct build *b)
@@ -99,6 +108,7 @@ build_fail(struct build *b, const char *step, const char *fmt, ...)
 	build_cleanup_worktrees(d, b->id);
 	strbuf_release(&msg);
 	strbuf_release(&err);
+	build_release_if_idle(b);
 }
 
 void
@@ -124,6 +134,7 @@ build_succeed(struct build *b)
 	d->build = NULL;
 	build_cleanup_worktrees(d, b->id);
 	strbuf_release(&err);
+	build_release_if_idle(b);
 }
 
 static void

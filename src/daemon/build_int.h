@@ -26,6 +26,7 @@ struct build {
 	struct stage_result res;
 	struct stage_row *rows;
 	volatile int cancel; /* read by stage_run on the pool thread */
+	int stage_running;   /* its stage is on the thread pool */
 	int aborted;         /* superseded or shut down: results are ignored */
 	int finished;        /* ok or failed was recorded */
 };

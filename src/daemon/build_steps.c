@@ -237,6 +237,7 @@ stage_after(uv_work_t *w, int status)
 
 	d->stage_busy = 0;
 	d->stage_waiter = NULL;
+	b->stage_running = 0;
 	free(b->rows);
 	b->rows = NULL;
 	if (!build_settle(b)) {
@@ -298,6 +299,7 @@ stage_start(struct build *b)
 	b->req.cancel = &b->cancel;
 	b->work.data = b;
 	d->stage_busy = 1;
+	b->stage_running = 1;
 	build_log(b, "staging version '%s'", b->version);
 	uv_queue_work(d->loop, &b->work, stage_work, stage_after);
 }

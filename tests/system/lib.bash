@@ -77,6 +77,10 @@ sando_stop() {
 	STOP_STATUS=0
 	wait "$SANDOD_PID" || STOP_STATUS=$?
 	SANDOD_PID=
+	# an ASan build reports leaks and errors at exit: they fail the test
+	if grep -E 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$WS/sandod.log" >&2; then
+		return 1
+	fi
 }
 
 # The daemon is alive, answers /healthz and its log shows no crash.
