@@ -1,6 +1,7 @@
 #include "daemon/api.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "daemon/store.h"
@@ -17,7 +18,9 @@ handle_state(struct http_request *req, void *ctx)
 	struct daemon *d = ctx;
 	struct strbuf err = STRBUF_INIT;
 
-	if (!d->state_valid || d->state_generation != store_generation(d->store)) {
+	/* burn-in clocks move with time: a cached document lives one second at most */
+	if (!d->state_valid || d->state_generation != store_generation(d->store) ||
+	    d->state_time != time(NULL)) {
 		strbuf_reset(&d->state_cache);
 		if (api_state_render(d, &d->state_cache, &err) == -1) {
 			log_warnx("GET /state: %s", err.buf);
@@ -26,6 +29,7 @@ handle_state(struct http_request *req, void *ctx)
 			return;
 		}
 		d->state_generation = store_generation(d->store);
+		d->state_time = time(NULL);
 		d->state_valid = 1;
 	}
 	http_respond(req, 200, "application/json", d->state_cache.buf, d->state_cache.len);
@@ -41,6 +45,7 @@ const struct route api_routes[] = {
     {"GET", "/builds/{id}/log", ROLE_VIEWER, api_build_log},
     {"GET", "/versions", ROLE_VIEWER, api_versions},
     {"GET", "/events", ROLE_VIEWER, api_events},
+    {"POST", "/confirm/{tier}", ROLE_OPERATOR, api_confirm},
     {"GET", "/logs/{version}/{gate}", ROLE_VIEWER, api_version_log},
 };
 

@@ -9,6 +9,7 @@
 #define SANDO_API_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "daemon/daemon.h"
 #include "net/http.h"
@@ -27,6 +28,15 @@ void api_build(struct http_request *req, void *ctx);
 void api_build_log(struct http_request *req, void *ctx);
 void api_versions(struct http_request *req, void *ctx);
 void api_version_log(struct http_request *req, void *ctx);
+
+/* POST /confirm/{tier} (api_gates.c). */
+void api_confirm(struct http_request *req, void *ctx);
+
+/* The outcome /state shows for gate g of tier t at version (NULL: none):
+ * the latest recorded run, else for burn_in and manual_confirm their
+ * evaluation at now, else null.  NULL with err on a store error. */
+json_t *api_gate_outcome(struct daemon *d, const struct tier_config *t, const struct gate_config *g,
+    const char *version, const char *burn_in_started, time_t now, struct strbuf *err);
 
 /* GET /events (api_events.c). */
 void api_events(struct http_request *req, void *ctx);

@@ -4,6 +4,7 @@
  */
 #include <jansson.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "daemon/api.h"
 #include "daemon/store.h"
@@ -38,16 +39,28 @@ state_nodes(struct daemon *d, const struct tier_config *t, struct strbuf *err)
 	return nodes;
 }
 
-/* The configured gates; outcomes come with the gates issue, null until then. */
+/* The configured gates with the outcome for the tier's current version. */
 static json_t *
-state_gates(const struct tier_config *t)
+state_gates(struct daemon *d, const struct tier_config *t, const struct store_tier_state *ts,
+    struct strbuf *err)
 {
 	json_t *gates = json_array();
+	time_t now = time(NULL);
 
-	for (size_t i = 0; i < t->ngates; i++)
+	for (size_t i = 0; i < t->ngates; i++) {
+		const struct gate_config *g = &t->gates[i];
+		json_t *o = api_gate_outcome(
+		    d, t, g, ts->current_version, ts->burn_in_started_at, now, err);
+
+		if (o == NULL) {
+			json_decref(gates);
+			return NULL;
+		}
 		json_array_append_new(
-		    gates, json_pack("{s:s, s:s, s:n, s:n}", "name", t->gates[i].name, "kind",
-		               gate_kind_name(t->gates[i].kind), "version", "outcome"));
+		    gates, json_pack("{s:s, s:s, s:o, s:o}", "name", g->name, "kind",
+		               gate_kind_name(g->kind), "version",
+		               json_string_or_null(ts->current_version), "outcome", o));
+	}
 	return gates;
 }
 
@@ -55,12 +68,14 @@ static json_t *
 state_tier(struct daemon *d, const struct tier_config *t, struct strbuf *err)
 {
 	struct store_tier_state ts;
-	json_t *nodes, *tier;
+	json_t *nodes, *gates, *tier;
 
 	if (store_tier_state(d->store, t->name, &ts, err) == -1)
 		return NULL;
 	nodes = state_nodes(d, t, err);
-	if (nodes == NULL) {
+	gates = nodes ? state_gates(d, t, &ts, err) : NULL;
+	if (gates == NULL) {
+		json_decref(nodes);
 		store_tier_state_release(&ts);
 		return NULL;
 	}
@@ -69,7 +84,7 @@ state_tier(struct daemon *d, const struct tier_config *t, struct strbuf *err)
 	    "current_version", json_string_or_null(ts.current_version), "previous_version",
 	    json_string_or_null(ts.previous_version), "burn_in_started_at",
 	    json_string_or_null(ts.burn_in_started_at), "frozen", ts.frozen, "nodes", nodes,
-	    "gates", state_gates(t));
+	    "gates", gates);
 	store_tier_state_release(&ts);
 	return tier;
 }

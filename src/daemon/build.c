@@ -127,8 +127,10 @@ build_succeed(struct build *b)
 	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(uv_now(d->loop) - b->t0)));
 	events_emit(&d->events, "build_ok", f);
 	log_info("build %lld of %.12s staged version '%s'", (long long)b->id, b->sha, b->version);
-	/* Until the gates engine lands, a first tier without gates advances. */
-	if (first->ngates == 0 && store_tier_advance(d->store, first->name, b->version, &err) == -1)
+	/* Until the gate engine lands, a first tier without automated gates
+	 * advances (burn_in and manual_confirm are checked at promote time). */
+	if (!topology_has_automated_gates(first) &&
+	    store_tier_advance(d->store, first->name, b->version, &err) == -1)
 		log_warnx("tier '%s': %s", first->name, err.buf);
 	b->finished = 1;
 	d->build = NULL;

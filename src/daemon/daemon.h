@@ -8,6 +8,7 @@
 #define SANDO_DAEMON_H
 
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #include "core/strbuf.h"
@@ -38,6 +39,7 @@ struct daemon {
 	/* /state is rebuilt only when the store's generation moves */
 	struct strbuf state_cache;
 	uint64_t state_generation;
+	time_t state_time;
 	int state_valid;
 };
 

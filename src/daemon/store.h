@@ -117,6 +117,21 @@ json_t *store_versions_json(struct store *st, int64_t limit, struct strbuf *err)
 /* The build that staged version: its id, 0 if unknown, -1 on error. */
 int64_t store_version_build(struct store *st, const char *version, struct strbuf *err);
 
+/* Record a finished gate run of tier for version (outcome as JSON text);
+ * its id, or -1. */
+int64_t store_gate_run_record(struct store *st, const char *tier, const char *version,
+    const char *gate, const char *kind, const char *status, const char *outcome_json,
+    struct strbuf *err);
+
+/* The latest finished run of gate on tier for version as outcome JSON text
+ * into out: 1 if there is one, 0 if not, -1 on error. */
+int store_gate_latest(struct store *st, const char *tier, const char *version, const char *gate,
+    struct strbuf *out, struct strbuf *err);
+
+/* Append to the audit log. */
+int store_audit(struct store *st, const char *actor, const char *action, const char *tier,
+    const char *detail_json, struct strbuf *err);
+
 /* A counter bumped by every write through this store; readers cache on it. */
 uint64_t store_generation(const struct store *st);
 

@@ -481,3 +481,12 @@ topology_tier(const struct topology *topo, const char *name, size_t len)
 			return &topo->tiers[i];
 	return NULL;
 }
+
+int
+topology_has_automated_gates(const struct tier_config *t)
+{
+	for (size_t i = 0; i < t->ngates; i++)
+		if (t->gates[i].kind != GATE_BURN_IN && t->gates[i].kind != GATE_MANUAL_CONFIRM)
+			return 1;
+	return 0;
+}

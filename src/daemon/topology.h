@@ -86,6 +86,9 @@ void topology_print(const struct topology *topo, struct strbuf *out);
 /* The tier called name, or NULL. */
 const struct tier_config *topology_tier(const struct topology *topo, const char *name, size_t len);
 
+/* Whether a tier has gates that run (not only burn_in / manual_confirm). */
+int topology_has_automated_gates(const struct tier_config *t);
+
 /* Name of a canary policy / transport / verify mode. */
 const char *topology_canary_name(int canary);
 const char *topology_transport_name(int transport);

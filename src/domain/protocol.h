@@ -20,5 +20,6 @@
 #define EV_BUILD_OK "build_ok"
 #define EV_BUILD_FAILED "build_failed"
 #define EV_BUILD_ABORTED "build_aborted"
+#define EV_MANUAL_CONFIRM "manual_confirm"
 
 #endif
