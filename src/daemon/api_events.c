@@ -32,6 +32,7 @@ struct events_client {
 	uv_timer_t timer;
 	uint64_t next; /* replay from after this seq */
 	int subscribed;
+	int paused; /* the last replay batch stopped at the queue bound */
 	int closed;
 };
 
@@ -44,14 +45,23 @@ client_sink(struct event_sub *sub, uint64_t seq, const char *json, size_t len)
 	ws_send_text(c->ws, json, len);
 }
 
-static void
+/* Send one replayed event, unless the client's queue is already half full
+ * (then stop: the next tick goes on from c->next). */
+static int
 replay_sink(void *arg, uint64_t seq, const char *json, size_t len)
 {
 	struct events_client *c = arg;
 
-	if (!c->closed)
-		ws_send_text(c->ws, json, len);
+	size_t queued = ws_queued(c->ws);
+
+	/* an empty queue always takes the next event, however large */
+	if (c->closed || (queued > 0 && queued + len > EVENTS_QUEUE_MAX / 2)) {
+		c->paused = 1;
+		return -1;
+	}
+	ws_send_text(c->ws, json, len);
 	c->next = seq;
+	return 0;
 }
 
 static void
@@ -69,10 +79,11 @@ replay_tick(uv_timer_t *t)
 
 	if (c->closed || ws_queued(c->ws) > EVENTS_QUEUE_MAX / 2)
 		return;
+	c->paused = 0;
 	if (events_replay(&c->d->events, c->next, REPLAY_BATCH, replay_sink, c, &err) == -1) {
 		log_warnx("GET /events: %s", err.buf);
 		ws_close(c->ws, 1011, "cannot read events");
-	} else if (c->next == before && !c->closed) {
+	} else if (c->next == before && !c->paused && !c->closed) {
 		/* caught up: go live in this same tick */
 		uv_timer_stop(&c->timer);
 		events_subscribe(&c->d->events, &c->sub);

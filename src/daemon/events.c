@@ -93,7 +93,7 @@ events_unsubscribe(struct events *ev, struct event_sub *sub)
 
 int64_t
 events_replay(struct events *ev, uint64_t since, size_t limit,
-    void (*sink)(void *arg, uint64_t seq, const char *json, size_t len), void *arg,
+    int (*sink)(void *arg, uint64_t seq, const char *json, size_t len), void *arg,
     struct strbuf *err)
 {
 	sqlite3_stmt *stmt = store_prepare(ev->store,
@@ -105,9 +105,14 @@ events_replay(struct events *ev, uint64_t since, size_t limit,
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		last = sqlite3_column_int64(stmt, 0);
-		sink(arg, (uint64_t)last, (const char *)sqlite3_column_text(stmt, 1),
-		    (size_t)sqlite3_column_bytes(stmt, 1));
+		int64_t seq = sqlite3_column_int64(stmt, 0);
+
+		if (sink(arg, (uint64_t)seq, (const char *)sqlite3_column_text(stmt, 1),
+		        (size_t)sqlite3_column_bytes(stmt, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+		last = seq;
 	}
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE) {

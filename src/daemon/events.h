@@ -49,9 +49,10 @@ void events_subscribe(struct events *ev, struct event_sub *sub);
 void events_unsubscribe(struct events *ev, struct event_sub *sub);
 
 /* Call sink for each stored event with seq > since, in order, up to limit
- * events (0: no limit); returns the last seq delivered (since if none) or -1. */
+ * events (0: no limit) or until sink returns non-zero (that event counts as
+ * not delivered); returns the last seq delivered (since if none) or -1. */
 int64_t events_replay(struct events *ev, uint64_t since, size_t limit,
-    void (*sink)(void *arg, uint64_t seq, const char *json, size_t len), void *arg,
+    int (*sink)(void *arg, uint64_t seq, const char *json, size_t len), void *arg,
     struct strbuf *err);
 
 #endif

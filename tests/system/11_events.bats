@@ -68,7 +68,7 @@ SANDO_CLI() { "$(dirname "$SANDOD")/../client/sando" --daemon "$URL" "$@"; }
 	sando_healthy
 }
 
-@test "10,000 events: a reader that never reads stays bounded, another gets them all" {
+@test "10,000 events (100 MB): a reader that never reads stays bounded, another gets them all" {
 	sando_config
 	sando_start
 	sando_stop
@@ -76,8 +76,10 @@ SANDO_CLI() { "$(dirname "$SANDOD")/../client/sando" --daemon "$URL" "$@"; }
 	sqlite3 "$WS/state/sando.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
 		INSERT INTO events(seq, ts, kind, body_json) SELECT i, '2026-01-01T00:00:00Z', 'build_start',
 		json_object('seq', i, 'ts', '2026-01-01T00:00:00Z', 'kind', 'build_start', 'build_id', i,
-		'sha', printf('%040d', i), 'pad', printf('%0200d', 0)) FROM n"
-	sando_start
+		'sha', printf('%040d', i), 'pad', printf('%010000d', 0)) FROM n"
+	# an ASan build keeps freed memory in quarantine; keep that small so RSS
+	# measures what the daemon holds (the variable means nothing to other builds)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 sando_start
 	python3 "$BATS_TEST_DIRNAME/httpprobe.py" "$PORT" wsstall "/events?since=0" 6 >"$WS/stall.out" &
 	stall=$!
 	sleep 0.5
@@ -85,7 +87,7 @@ SANDO_CLI() { "$(dirname "$SANDOD")/../client/sando" --daemon "$URL" "$@"; }
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | wc -l)" = 10000 ]
 	[ "$(echo "$output" | tail -1 | jq -r .seq)" = 10000 ]
-	# the stalled reader costs at most its bounded queue
+	# the stalled reader costs at most its bounded queue (unbounded: 100 MB)
 	rss=$(awk '/VmRSS/ {print $2}' /proc/$SANDOD_PID/status)
 	[ "$rss" -lt 65536 ]
 	wait "$stall"
