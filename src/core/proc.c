@@ -131,6 +131,27 @@ proc_resolve(const char *file, const char *const *env, struct strbuf *out)
 	}
 }
 
+/* Whether file (relative to cwd unless absolute) can be executed: 0 or a
+ * UV_E* code.  Run before wrapping a program in nice(1), whose failure to
+ * exec it would otherwise look like the program's exit status 127. */
+static int
+proc_check_exec(const char *file, const char *cwd)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	if (file[0] != '/' && cwd != NULL)
+		strbuf_addf(&path, "%s/", cwd);
+	strbuf_addstr(&path, file);
+	if (stat(path.buf, &st) != 0)
+		rc = errno == ENOENT || errno == ENOTDIR ? UV_ENOENT : UV_EACCES;
+	else if (S_ISDIR(st.st_mode) || access(path.buf, X_OK) != 0)
+		rc = UV_EACCES;
+	strbuf_release(&path);
+	return rc;
+}
+
 static void
 proc_on_close(uv_handle_t *h)
 {
@@ -441,6 +462,8 @@ proc_start(struct proc *p, const struct proc_options *o, int wfd)
 	struct strvec argv = STRVEC_INIT;
 
 	rc = proc_resolve(o->argv[0], o->env, &file);
+	if (rc == 0 && o->nice > 0)
+		rc = proc_check_exec(file.buf, o->cwd);
 	if (rc == 0 && o->nice > 0) {
 		/* background work (builds, gates) yields the CPU to the API loop */
 		strvec_pushf(&argv, "-n%d", o->nice > 19 ? 19 : o->nice);

@@ -47,6 +47,8 @@ const struct route api_routes[] = {
     {"GET", "/events", ROLE_VIEWER, api_events},
     {"POST", "/confirm/{tier}", ROLE_OPERATOR, api_confirm},
     {"GET", "/logs/{version}/{gate}", ROLE_VIEWER, api_version_log},
+    {"GET", "/gate-runs", ROLE_VIEWER, api_gate_runs},
+    {"GET", "/gate-runs/{id}", ROLE_VIEWER, api_gate_run},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

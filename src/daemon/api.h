@@ -21,7 +21,7 @@ extern const size_t api_nroutes;
 /* The authorization hook: with auth = "none" every caller is "local". */
 int api_authorize(struct http_request *req, enum role required, void *ctx);
 
-/* Route handlers of api_builds.c. */
+/* Route handlers of api_builds.c and api_logs.c. */
 void api_rebuild(struct http_request *req, void *ctx);
 void api_builds(struct http_request *req, void *ctx);
 void api_build(struct http_request *req, void *ctx);
@@ -29,12 +29,21 @@ void api_build_log(struct http_request *req, void *ctx);
 void api_versions(struct http_request *req, void *ctx);
 void api_version_log(struct http_request *req, void *ctx);
 
-/* POST /confirm/{tier} (api_gates.c). */
+/* POST /confirm/{tier}, GET /gate-runs and /gate-runs/{id} (api_gates.c). */
 void api_confirm(struct http_request *req, void *ctx);
+void api_gate_runs(struct http_request *req, void *ctx);
+void api_gate_run(struct http_request *req, void *ctx);
+
+/* A positive integer path parameter, or 0 after answering 400. */
+int64_t api_param_id(struct http_request *req, const char *name);
+
+/* Answer with rows (a JSON array, taken; NULL: 500 with err): all of them,
+ * or with one (an error code like "unknown_build") the first, 404 if none. */
+void api_respond_rows(struct http_request *req, json_t *rows, struct strbuf *err, const char *one);
 
 /* The outcome /state shows for gate g of tier t at version (NULL: none):
- * the latest recorded run, else for burn_in and manual_confirm their
- * evaluation at now, else null.  NULL with err on a store error. */
+ * burn_in always evaluated from its clock at now; others the latest recorded
+ * run, else for manual_confirm awaiting confirmation, else null.  NULL with err on a store error. */
 json_t *api_gate_outcome(struct daemon *d, const struct tier_config *t, const struct gate_config *g,
     const char *version, const char *burn_in_started, time_t now, struct strbuf *err);
 

@@ -8,27 +8,17 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/utc.h"
 #include "daemon/api.h"
 #include "daemon/store.h"
 #include "domain/outcome.h"
-
-/* Parse "YYYY-MM-DDTHH:MM:SSZ" into seconds since the epoch; -1 if malformed. */
-static time_t
-parse_utc(const char *s)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return end && *end == '\0' ? timegm(&tm) : (time_t)-1;
-}
+#include "domain/version.h"
 
 /* burn_in: the clock runs from the version becoming current on the tier. */
 static void
 eval_burn_in(const struct gate_config *g, const char *started, time_t now, struct outcome *o)
 {
-	time_t t0 = started ? parse_utc(started) : (time_t)-1;
+	time_t t0 = started ? utc_parse(started) : (time_t)-1;
 	double elapsed_h;
 
 	if (t0 == (time_t)-1) {
@@ -54,13 +44,18 @@ api_gate_outcome(struct daemon *d, const struct tier_config *t, const struct gat
 	memset(&o, 0, sizeof(o));
 	if (version == NULL)
 		return json_null();
+	if (g->kind == GATE_BURN_IN) {
+		/* always the clock: a reset clock makes an earlier elapse moot */
+		eval_burn_in(g, burn_in_started, now, &o);
+		j = outcome_to_json(&o);
+		outcome_release(&o);
+		return j;
+	}
 	have = store_gate_latest(d->store, t->name, version, g->name, &text, err);
 	if (have == -1)
 		return NULL;
 	if (have == 1)
 		j = json_loads(text.buf, 0, NULL);
-	else if (g->kind == GATE_BURN_IN)
-		eval_burn_in(g, burn_in_started, now, &o), j = outcome_to_json(&o);
 	else if (g->kind == GATE_MANUAL_CONFIRM)
 		outcome_blocked_awaiting_operator_confirmation(&o), j = outcome_to_json(&o);
 	outcome_release(&o);
@@ -150,5 +145,41 @@ api_confirm(struct http_request *req, void *ctx)
 		confirm_record(req, d, t, g, ts.current_version);
 	store_tier_state_release(&ts);
 	strbuf_release(&name);
+	strbuf_release(&err);
+}
+
+void
+api_gate_runs(struct http_request *req, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct strbuf v = STRBUF_INIT, tier = STRBUF_INIT, err = STRBUF_INIT;
+	int has_v = http_query_get(req, "version", &v) == 0;
+	int has_tier = http_query_get(req, "tier", &tier) == 0;
+
+	if (has_v && !version_valid(v.buf, v.len))
+		http_respond_error(
+		    req, 400, "invalid_version", "'version' is not a semantic version");
+	else if (has_tier && topology_tier(&d->topo, tier.buf, tier.len) == NULL)
+		http_respond_error(req, 404, "unknown_tier", "no tier named '%s'", tier.buf);
+	else
+		api_respond_rows(req,
+		    store_gate_runs_json(
+		        d->store, 0, has_tier ? tier.buf : NULL, has_v ? v.buf : NULL, 500, &err),
+		    &err, NULL);
+	strbuf_release(&v);
+	strbuf_release(&tier);
+	strbuf_release(&err);
+}
+
+void
+api_gate_run(struct http_request *req, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct strbuf err = STRBUF_INIT;
+	int64_t id = api_param_id(req, "id");
+
+	if (id > 0)
+		api_respond_rows(req, store_gate_runs_json(d->store, id, NULL, NULL, 1, &err), &err,
+		    "unknown_gate_run");
 	strbuf_release(&err);
 }

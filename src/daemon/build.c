@@ -13,6 +13,7 @@
 #include "daemon/build_int.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
+#include "daemon/gates/gates.h"
 #include "daemon/repo.h"
 #include "daemon/store.h"
 
@@ -127,14 +128,13 @@ build_succeed(struct build *b)
 	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(uv_now(d->loop) - b->t0)));
 	events_emit(&d->events, "build_ok", f);
 	log_info("build %lld of %.12s staged version '%s'", (long long)b->id, b->sha, b->version);
-	/* Until the gate engine lands, a first tier without automated gates
-	 * advances (burn_in and manual_confirm are checked at promote time). */
-	if (!topology_has_automated_gates(first) &&
-	    store_tier_advance(d->store, first->name, b->version, &err) == -1)
-		log_warnx("tier '%s': %s", first->name, err.buf);
 	b->finished = 1;
 	d->build = NULL;
 	build_cleanup_worktrees(d, b->id);
+	/* the first tier's gates run in this build's worktree; the tier advances
+	 * when they all pass (burn_in and manual_confirm are checked at promote) */
+	if (gates_start(d, first, b->version, b->id, &err) == -1)
+		log_warnx("tier '%s': gates not started: %s", first->name, err.buf);
 	strbuf_release(&err);
 	build_release_if_idle(b);
 }
@@ -174,11 +174,13 @@ build_start(struct daemon *d, const char *sha, struct strbuf *err)
 	struct strbuf ref = STRBUF_INIT;
 	int64_t id;
 
-	if (d->build) {
+	{
 		struct strbuf why = STRBUF_INIT;
 
 		strbuf_addf(&why, "superseded by a newer build of %.12s", sha);
-		build_abort(d->build, why.buf);
+		if (d->build)
+			build_abort(d->build, why.buf);
+		gates_cancel(d, &d->topo.tiers[0], why.buf);
 		strbuf_release(&why);
 	}
 	id = store_build_insert(d->store, sha, NULL, err);

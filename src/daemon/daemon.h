@@ -20,6 +20,7 @@
 struct store;
 struct http_server;
 struct build;
+struct gate_engine;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -35,6 +36,7 @@ struct daemon {
 	struct build *build;        /* the build in flight, or NULL */
 	int stage_busy;             /* a stage runs on the thread pool */
 	struct build *stage_waiter; /* a build waiting for that stage to stop */
+	struct gate_engine *gates;  /* gates/gates.h */
 
 	/* /state is rebuilt only when the store's generation moves */
 	struct strbuf state_cache;

@@ -66,6 +66,29 @@ events_emit(struct events *ev, const char *kind, json_t *fields)
 }
 
 void
+events_emit_live(struct events *ev, const char *kind, json_t *fields)
+{
+	struct strbuf ts = STRBUF_INIT;
+	json_t *obj;
+	char *text;
+
+	if (ev->subs == NULL) {
+		json_decref(fields);
+		return;
+	}
+	strbuf_addtime(&ts, 0);
+	obj = json_pack("{s:s, s:s}", "ts", ts.buf, "kind", kind);
+	if (fields)
+		json_object_update(obj, fields);
+	json_decref(fields);
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	events_dispatch(ev, 0, text, strlen(text));
+	free(text);
+	strbuf_release(&ts);
+}
+
+void
 events_subscribe(struct events *ev, struct event_sub *sub)
 {
 	sub->prev = NULL;

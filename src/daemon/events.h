@@ -7,6 +7,8 @@
  * seq counter lives in memory, initialised from the table at start-up: one
  * daemon owns the database (store.h's lock), so nobody else writes it.
  *
+ * Live-only events (events_emit_live) skip the table and carry no stream seq.
+ *
  * Subscribers are owned by their callers; they must unsubscribe before
  * freeing the struct event_sub.  A sink is called from the loop and must not
  * block; it may unsubscribe itself (and only itself) from inside the call.
@@ -43,6 +45,11 @@ int events_init(struct events *ev, struct store *st, struct strbuf *err);
  * Returns its seq, or 0 when it could not be persisted (logged; the event is
  * then not sent either, so the live stream and the replay never disagree). */
 uint64_t events_emit(struct events *ev, const char *kind, json_t *fields);
+
+/* Send an event of kind to the subscribers now without persisting it or
+ * giving it a stream seq (gate_log_chunk: the log file is the record);
+ * sinks see seq 0 and may drop it for a reader that is far behind. */
+void events_emit_live(struct events *ev, const char *kind, json_t *fields);
 
 /* Add or remove a subscriber. */
 void events_subscribe(struct events *ev, struct event_sub *sub);

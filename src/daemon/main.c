@@ -18,6 +18,7 @@
 #include "daemon/build.h"
 #include "daemon/repo.h"
 #include "daemon/daemon.h"
+#include "daemon/gates/gates.h"
 #include "daemon/store.h"
 #include "net/http.h"
 #include "net/ws.h"
@@ -180,6 +181,7 @@ on_signal(uv_signal_t *h, int signum)
 	d->stopping = 1;
 	log_info("signal %d: shutting down, letting in-flight responses finish", signum);
 	build_abort_current(d, "the daemon is shutting down");
+	gates_shutdown(d);
 	proc_cancel_all();
 	ws_close_all(1001, "the daemon is shutting down");
 	http_server_shutdown(d->http, shutdown_done, d);
@@ -250,6 +252,7 @@ main(int argc, char **argv)
 	d.loop = uv_default_loop();
 	start_http(&d);
 	setup_repo(&d);
+	gates_init(&d);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -258,6 +261,7 @@ main(int argc, char **argv)
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	http_server_free(d.http);
 	uv_loop_close(d.loop);
+	gates_free(&d);
 	store_close(d.store);
 	log_info("stopped");
 	config_release(&d.cfg);

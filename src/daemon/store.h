@@ -123,6 +123,34 @@ int64_t store_gate_run_record(struct store *st, const char *tier, const char *ve
     const char *gate, const char *kind, const char *status, const char *outcome_json,
     struct strbuf *err);
 
+/* Insert a running gate run (status NULL) of gate on tier for version, before
+ * the gate starts; its id, or -1 (unknown tier included). */
+int64_t store_gate_run_start(struct store *st, const char *tier, const char *version,
+    const char *gate, const char *kind, struct strbuf *err);
+
+/* Set a gate run's log reference (relative to logs_root). */
+int store_gate_run_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err);
+
+/* Finish a running gate run with status passed/failed/blocked/interrupted and
+ * its outcome (JSON text, may be NULL); a finished run is left alone. */
+int store_gate_run_finish(
+    struct store *st, int64_t id, const char *status, const char *outcome_json, struct strbuf *err);
+
+/* Gate runs, newest first, filtered by id (0: any), tier and version (NULL:
+ * any), as JSON objects with the outcome parsed. */
+json_t *store_gate_runs_json(struct store *st, int64_t id, const char *tier, const char *version,
+    int64_t limit, struct strbuf *err);
+
+/* The newest run of gate for version (on tier, or any tier when NULL) that has
+ * a log: its id with log_ref set, 0 if none, -1 on error. */
+int64_t store_gate_run_find(struct store *st, const char *tier, const char *version,
+    const char *gate, struct strbuf *log_ref, struct strbuf *err);
+
+/* The version of the newest automated gate run on tier into out: 1, 0 if the
+ * tier never ran one, -1 on error. */
+int store_gate_pending_version(
+    struct store *st, const char *tier, struct strbuf *out, struct strbuf *err);
+
 /* The latest finished run of gate on tier for version as outcome JSON text
  * into out: 1 if there is one, 0 if not, -1 on error. */
 int store_gate_latest(struct store *st, const char *tier, const char *version, const char *gate,

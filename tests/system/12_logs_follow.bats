@@ -84,7 +84,8 @@ daemon_fds() {
 	wait_build 1 >/dev/null
 	sleep 0.3
 	fds=$(daemon_fds)
-	sed -i "s/echo warm-up/$SLOW_BUILD/" "$WS/app/build.sh"
+	# slow enough (3 s) to outlast the three leavers (0.5 s each)
+	sed -i "s/echo warm-up/${SLOW_BUILD/0.3/0.6}/" "$WS/app/build.sh"
 	sando_commit slow >/dev/null
 	sando_push
 	# three clients leave mid-follow, one stays to the end

@@ -83,13 +83,3 @@ gate_outcome() { # tier-index gate-index
 	[ "$CODE" = 405 ]
 	sando_healthy
 }
-
-@test "a first tier with automated gates does not advance before the gate engine" {
-	sando_config_build
-	sed -i 's/^name = "host"$/name = "host"\ngates = [ { kind = "test", command = ["true"] } ]/' "$WS/sando.toml"
-	sando_start
-	sando_app
-	sando_push
-	[ "$(wait_build 1 | jq -r .status)" = ok ]
-	[ "$(curl -s "$URL/state" | jq -r '.tiers[0].current_version')" = null ]
-}

@@ -176,3 +176,56 @@ wait_build() {
 procs_matching() {
 	pgrep -f -c -- "$1" || true
 }
+
+# --- the demo app and gates ---------------------------------------------------
+
+# A daemon config that builds examples/demo-app (as tools/demo.sh does); $1
+# adds daemon.toml lines, $2 gives the tiers (TOML text, may hold [backup]).
+sando_config_demo() {
+	sando_config "${2:-}"
+	cat >>"$WS/daemon.toml" <<EOT
+bin_names = ["demo-app"]
+release_contents = [
+  { src = "static", dst = "static", required = true },
+  { src = "migrations", dst = "migrations", required = true },
+]
+${1:-}
+[build]
+dir = "."
+command = ["make"]
+artifact_dir = "."
+version_from = "VERSION"
+timeout_s = 300
+EOT
+}
+
+# The demo app's sources as the working repository $WS/app.
+sando_demo_app() {
+	rm -rf "$WS/app"
+	cp -r "$SANDO_TOP/examples/demo-app" "$WS/app"
+	rm -rf "$WS/app/build" "$WS/app/demo-app"
+	git init -q -b main "$WS/app"
+	sando_commit "demo app" >/dev/null
+}
+
+# Wait until tier $1 has $3 finished gate runs for version $2 and none
+# running; prints the runs (JSON array, newest first).
+wait_gates() {
+	local i out
+	for i in $(seq 1 1200); do
+		out=$(curl -sS "$URL/gate-runs?tier=$1&version=$2")
+		if [ "$(echo "$out" | jq '[.[] | select(.status != null)] | length')" -ge "$3" ] &&
+			[ "$(echo "$out" | jq '[.[] | select(.status == null)] | length')" = 0 ]; then
+			echo "$out"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "gates of $2 on $1 not done: $out" >&2
+	return 1
+}
+
+# The outcome of gate $3 in runs JSON $1... : jq over wait_gates' output.
+run_of() { # runs-json gate-name
+	echo "$1" | jq -c --arg g "$2" '[.[] | select(.gate == $g)][0]'
+}

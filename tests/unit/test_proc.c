@@ -731,3 +731,24 @@ Test(proc, nice_with_a_missing_program_is_a_spawn_failure)
 	cr_assert_eq(run.r.spawned, 0);
 	run_release(&run);
 }
+
+Test(proc, nice_with_a_missing_or_unexecutable_path_is_a_spawn_failure)
+{
+	const char *missing[] = {"/nonexistent/prog", NULL};
+	const char *dir[] = {"/tmp", NULL};
+	const char *relative[] = {"./sando-no-such-program", NULL};
+	const char *const *cases[] = {missing, dir, relative};
+
+	for (size_t i = 0; i < 3; i++) {
+		struct proc_options o;
+		struct run run;
+
+		run_init(&run);
+		options_init(&o, cases[i], &run);
+		o.nice = 5;
+		o.cwd = "/";
+		run_options(&o, &run);
+		cr_assert_eq(run.r.spawned, 0, "case %zu", i);
+		run_release(&run);
+	}
+}

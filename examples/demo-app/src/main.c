@@ -226,12 +226,11 @@ port_from_env(void)
 	return (int)port;
 }
 
-/* DEMO_BOOT: misbehave on purpose, for tests of sando's boot_smoke gate. */
+/* DEMO_BOOT or --boot MODE: misbehave on purpose, for tests of sando's
+ * boot_smoke gate (which passes the gate's args, not the environment). */
 static void
-boot_mode(struct app *app)
+boot_mode(struct app *app, const char *mode)
 {
-	const char *mode = getenv("DEMO_BOOT");
-
 	if (mode == NULL || *mode == '\0')
 		return;
 	if (strcmp(mode, "panic") == 0) {
@@ -252,9 +251,11 @@ boot_mode(struct app *app)
 static int
 usage(FILE *f)
 {
-	fprintf(f, "usage: demo-app            serve HTTP on 127.0.0.1:$PORT (default 8080)\n"
-	           "       demo-app migrate    apply ./migrations/*.sql to $DATABASE_URL\n"
-	           "       demo-app --version\n");
+	fprintf(f,
+	    "usage: demo-app            serve HTTP on 127.0.0.1:$PORT (default 8080)\n"
+	    "       demo-app --boot panic|exit|unhealthy   the same, misbehaving (as DEMO_BOOT)\n"
+	    "       demo-app migrate    apply ./migrations/*.sql to $DATABASE_URL\n"
+	    "       demo-app --version\n");
 	return f == stdout ? 0 : 2;
 }
 
@@ -264,7 +265,11 @@ main(int argc, char **argv)
 	struct app app = {DEMO_VERSION, 1, NULL, "static"};
 	int port;
 
-	if (argc > 2)
+	const char *boot = getenv("DEMO_BOOT");
+
+	if (argc == 3 && strcmp(argv[1], "--boot") == 0)
+		boot = argv[2];
+	else if (argc > 2)
 		return usage(stderr);
 	if (argc == 2) {
 		if (strcmp(argv[1], "migrate") == 0)
@@ -275,7 +280,7 @@ main(int argc, char **argv)
 		}
 		return usage(strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 	}
-	boot_mode(&app);
+	boot_mode(&app, boot);
 	if ((port = port_from_env()) < 0) {
 		fprintf(stderr, "demo-app: PORT must be a number from 0 to 65535\n");
 		return 2;

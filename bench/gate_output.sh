@@ -1,0 +1,209 @@
+#!/bin/bash
+# Gate log streaming (issue: "a gate that prints 200 MB"): a real sandod runs
+# one command gate whose program (bench/gate_spew.c) prints SIZE_MB MB of
+# 128-byte lines, each stamped with CLOCK_MONOTONIC; SUBSCRIBERS WebSocket
+# readers of GET /events (bench/gate_sub.c, libc only) and one ?follow=1
+# reader (curl -N into gate_sub raw) receive it.  Reports:
+#   - whether every reader got every byte in order (chunk seq and offsets
+#     contiguous, line numbers consecutive, totals = the log file; the follow
+#     copy compared byte for byte with the log),
+#   - throughput (MB = 10^6 bytes) and line latency p50/p99/max (arrival minus
+#     the line's stamp),
+#   - the daemon's CPU time (utime + stime of sandod itself, not of the gate)
+#     per 100 MB, and its peak RSS,
+#   - the bare tools in the same run: the program writing to /dev/null, and
+#     piped through cat to a file.
+# Prints figures, never fails on them.
+#
+# usage: bench/gate_output.sh [BUILD_DIR]
+#   env: SIZE_MB (200), SUBSCRIBERS (10), LINE_LEN (128), WRITE_SIZE (8192,
+#        the program's write size), RATE_MBPS (0 = as fast as the pipe takes
+#        it), DELAY_MS (1000: the program's pause before its output, so the
+#        follow reader is attached when it starts), PIN (unset: no pinning;
+#        "1": sandod and its children on core 0, the readers on core 1)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+case $build in /*) ;; *) build="$top/$build" ;; esac
+size_mb=${SIZE_MB:-200}
+nsub=${SUBSCRIBERS:-10}
+line_len=${LINE_LEN:-128}
+wsize=${WRITE_SIZE:-8192}
+rate=${RATE_MBPS:-0}
+delay=${DELAY_MS:-1000}
+bytes=$((size_mb * 1000000))
+sandod="$build/src/daemon/sandod"
+[ -x "$sandod" ] || { echo "bench: no sandod in $build"; exit 1; }
+
+ws=$(mktemp -d "${TMPDIR:-/tmp}/sando-bench-gate.XXXXXX")
+pid=
+readers=()
+cleanup() {
+	for p in "${readers[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	rm -rf "$ws"
+}
+trap cleanup EXIT
+on_core() { # core command...: run pinned when PIN=1
+	local c=$1
+	shift
+	if [ "${PIN:-}" = 1 ]; then taskset -c "$c" "$@"; else "$@"; fi
+}
+
+cc -O2 -Wall -o "$ws/gate_spew" "$top/bench/gate_spew.c"
+cc -O2 -Wall -o "$ws/gate_sub" "$top/bench/gate_sub.c"
+spew=("$ws/gate_spew" "$bytes" "$line_len" "$wsize" 0 "$rate")
+now() { date +%s.%N; }
+
+echo "== gate output: $size_mb MB in $line_len-byte lines ($wsize-byte writes, rate ${rate:-0} MB/s, 0 = unpaced), $nsub WebSocket subscribers + 1 follow reader, $(nproc) cores, pinning ${PIN:-off}"
+
+# --- the bare tools, same run ---------------------------------------------------
+t0=$(now)
+"${spew[@]}" >/dev/null 2>"$ws/bare1"
+t1=$(now)
+"${spew[@]}" 2>"$ws/bare2" | cat >"$ws/cat.out"
+t2=$(now)
+bare_null=$(awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / 1e6 / (z - a)}')
+bare_cat=$(awk -v b="$bytes" -v a="$t1" -v z="$t2" 'BEGIN {printf "%.0f", b / 1e6 / (z - a)}')
+rm -f "$ws/cat.out"
+echo "bare: program > /dev/null $bare_null MB/s; program | cat > file $bare_cat MB/s"
+
+# --- the daemon ------------------------------------------------------------------
+cat >"$ws/daemon.toml" <<EOT
+listen = "127.0.0.1:0"
+db_path = "sando.db"
+topology_path = "sando.toml"
+workdir = "work"
+release_root = "releases"
+logs_root = "logs"
+bin_names = ["app"]
+[build]
+dir = "."
+command = ["true"]
+artifact_dir = "."
+version_from = "VERSION"
+EOT
+run_argv=$(printf '"%s", ' "$ws/gate_spew" "$bytes" "$line_len" "$wsize" "$delay" "$rate")
+cat >"$ws/sando.toml" <<EOT
+[repo]
+bare_path = "$ws/repo.git"
+[[tier]]
+name = "build"
+gates = [ { kind = "command", name = "spew", run = [ ${run_argv%, } ], timeout_s = 1800 } ]
+EOT
+on_core 0 "$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
+pid=$!
+for _ in $(seq 200); do grep -q 'ready: listening' "$ws/sandod.log" && break; sleep 0.05; done
+port=$(sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' "$ws/sandod.log")
+[ -n "$port" ] || { echo "bench: sandod did not start"; cat "$ws/sandod.log"; exit 1; }
+url="http://127.0.0.1:$port"
+
+git init -q -b main "$ws/app"
+printf '#!/bin/sh\n' >"$ws/app/app"
+chmod +x "$ws/app/app"
+echo 1.0.0 >"$ws/app/VERSION"
+git -C "$ws/app" add -A
+git -C "$ws/app" -c user.name=b -c user.email=b@b commit -qm init
+
+for i in $(seq "$nsub"); do
+	on_core 1 "$ws/gate_sub" ws "$port" "$ws/sub.$i" 1800 2>"$ws/sub.$i.err" &
+	readers+=($!)
+done
+for _ in $(seq 200); do
+	[ "$(ls "$ws"/sub.*.ready 2>/dev/null | wc -l)" -ge "$nsub" ] && break
+	sleep 0.05
+done
+sleep 0.3 # the daemon subscribes each on its first replay tick
+
+clk=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+git -C "$ws/app" push -q "$ws/repo.git" main
+run_id=
+for _ in $(seq 600); do
+	run_id=$(curl -s "$url/gate-runs?version=1.0.0" | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+	[ -n "$run_id" ] && break
+	sleep 0.02
+done
+[ -n "$run_id" ] || { echo "bench: no gate run"; cat "$ws/sandod.log"; exit 1; }
+cpu0=$(cpu)
+rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+on_core 1 sh -c 'curl -sS -N "$1" | "$2" raw "$3" "$4"' sh \
+	"$url/logs/1.0.0/spew?tier=build&follow=1" "$ws/gate_sub" "$ws/follow" "$ws/follow.out" &
+readers+=($!)
+rc=0
+for p in "${readers[@]}"; do wait "$p" || rc=$?; done
+readers=()
+cpu1=$(cpu)
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+log="$ws/logs/gates/$run_id.log"
+log_size=$(stat -c %s "$log")
+if cmp -s "$log" "$ws/follow.out"; then follow_same=yes; else follow_same="NO ($(cmp "$log" "$ws/follow.out" 2>&1 | head -1))"; fi
+rm -f "$ws/follow.out"
+slow=$(grep -c 'peer too slow' "$ws/sandod.log" || true)
+spew_line=$(grep '^spew: [0-9]' "$log" || true)
+[ "$rc" = 0 ] || echo "bench: a reader exited with status $rc (see below)"
+for i in $(seq "$nsub"); do [ -s "$ws/sub.$i.err" ] && sed "s/^/sub $i: /" "$ws/sub.$i.err" | sort | uniq -c | head -5; done
+
+python3 - "$ws" "$nsub" "$log_size" "$bytes" "$((cpu1 - cpu0))" "$clk" "$bare_null" "$bare_cat" \
+	"$follow_same" "$slow" "$rss0" "$hwm" "$spew_line" <<'EOF'
+import statistics, sys
+ws, nsub, log_size, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ticks, clk = int(sys.argv[5]), int(sys.argv[6])
+bare_null, bare_cat, follow_same, slow = float(sys.argv[7]), float(sys.argv[8]), sys.argv[9], sys.argv[10]
+rss0, hwm, spew_line = sys.argv[11], sys.argv[12], sys.argv[13]
+
+def load(path):
+    d = {}
+    try:
+        for line in open(path):
+            k, _, v = line.strip().partition("=")
+            d[k] = float(v) if v.replace(".", "", 1).lstrip("-").isdigit() else v
+    except FileNotFoundError:
+        pass
+    return d
+
+subs = [load("%s/sub.%d" % (ws, i)) for i in range(1, nsub + 1)]
+fol = load(ws + "/follow")
+mb = size / 1e6
+print("log file: %d bytes (%d of them the program's lines, the rest 'spew:'/'sando:' lines)" % (log_size, size))
+print("program in the gate: %s" % (spew_line or "(no rate line)"))
+print()
+print("reader     | bytes      | complete | gaps | missed B | order err | drops | MB/s  | lat p50 | p99      | max (ms)")
+def row(name, d, complete, gaps, missed, drops):
+    thr = d["bytes"] / 1e6 / ((d["last_arrival"] - d["first_stamp"]) / 1e9) if d.get("lines") else 0
+    print("%-10s | %10d | %-8s | %4s | %8s | %9d | %5s | %5.0f | %7.2f | %8.2f | %8.2f" % (
+        name, d.get("bytes", 0), complete, gaps, missed, d.get("order_errors", 0), drops, thr,
+        d.get("lat_p50_ms", -1), d.get("lat_p99_ms", -1), d.get("lat_max_ms", -1)))
+    return thr
+thrs, p99s, maxs, ok = [], [], [], 0
+for i, d in enumerate(subs, 1):
+    if not d:
+        print("sub %d: no stats" % i); continue
+    complete = (d["done"] == 1 and d["first_offset"] == 0 and d["end_offset"] == log_size and d["gaps"] == 0
+                and d["overlaps"] == 0 and d["seq_errors"] == 0 and d["order_errors"] == 0 and d["bytes"] == log_size
+                and d["first_line"] == 0)
+    ok += complete
+    thrs.append(row("ws %d" % i, d, "yes" if complete else "NO", int(d["gaps"]), int(d["missed"]), int(d["disconnects"])))
+    p99s.append(d["lat_p99_ms"]); maxs.append(d["lat_max_ms"])
+fthr = row("follow", fol, "yes" if fol.get("bytes") == log_size and follow_same == "yes" and fol.get("order_errors") == 0 else "NO", "-", "-", "-") if fol else 0
+print()
+cpu_s = ticks / clk
+s0 = subs[0] if subs and subs[0] else {}
+print("WebSocket subscribers with every byte in order: %d of %d; follow reader: bytes %s, same as the log file: %s" % (
+    ok, nsub, fol.get("bytes", "?"), follow_same))
+print("daemon closed %s slow WebSocket readers ('peer too slow' in its log)" % slow)
+if s0.get("t_done"):
+    print("gate_start -> gate_done: %.2f s (of it %.2f s from the first stamped line)" % (
+        (s0["t_done"] - s0["t_start"]) / 1e9, (s0["t_done"] - s0["first_stamp"]) / 1e9))
+if thrs:
+    print("subscriber throughput (bytes / (last arrival - first line's stamp)): median %.0f MB/s, min %.0f MB/s; follow %.0f MB/s (target >= 100)" % (
+        statistics.median(thrs), min(thrs), fthr))
+    print("line latency p99: median over subscribers %.1f ms, worst %.1f ms; max %.1f ms; follow p99 %.1f ms (target p99 <= 100 ms)" % (
+        statistics.median(p99s), max(p99s), max(maxs), fol.get("lat_p99_ms", -1)))
+print("daemon CPU: %.2f s for %.0f MB = %.3f s per 100 MB (target < 0.5); RSS %s kB before, peak %s kB" % (
+    cpu_s, mb, cpu_s / mb * 100, rss0, hwm))
+if thrs:
+    print("== summary: median subscriber %.0f MB/s = %.2fx of 'program | cat > file' (%.0f MB/s), %.2fx of '> /dev/null' (%.0f MB/s); %d/%d subscribers complete; p99 %.1f ms; CPU %.3f s/100 MB" % (
+        statistics.median(thrs), statistics.median(thrs) / bare_cat, bare_cat, statistics.median(thrs) / bare_null, bare_null,
+        ok, nsub, max(p99s), cpu_s / mb * 100))
+EOF
