@@ -21,8 +21,8 @@ check(const char *in, size_t len, int final, const char *want, size_t want_used)
 Test(utf8, valid_text_passes_unchanged)
 {
 	check("plain ascii\n", 12, 0, "plain ascii\n", 12);
-	check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 13, 0,
-	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 13);
+	check("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, 0,
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14);
 	check("", 0, 1, "", 0);
 }
 
