@@ -44,6 +44,7 @@ cleanup() {
 	rm -rf "$ws"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 on_core() { # core command...: run pinned when PIN=1
 	local c=$1
 	shift

@@ -23,6 +23,7 @@
  * STATS gets key=value lines: bytes, lines, order errors, gaps, latency
  * percentiles (ms), first/last arrival and first stamp (ns).
  */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -428,14 +429,23 @@ on_message(struct sub *u, const char *m, size_t len, int64_t now)
 		}
 		u->next_off = (uint64_t)off + n;
 		scan_feed(&u->s, u->dec, n, now);
-	} else if (strncmp(k, "gate_start\"", 11) == 0) {
+	} else if (run > 0) {
+		/* gate_start or gate_done: told apart by gate_done's "status" and
+		 * "duration_ms", as well as by kind (the daemon has been seen to send
+		 * the gate's kind, e.g. "command", in place of the event's) */
+		int is_done = strncmp(k, "gate_done\"", 10) == 0 ||
+		    (memmem(m, len, "\"status\":", 9) && memmem(m, len, "\"duration_ms\":", 14));
+
 		if (u->run_id == 0)
 			u->run_id = run;
-		if (run == u->run_id)
+		if (run != u->run_id)
+			return;
+		if (!is_done && !u->t_start)
 			u->t_start = now;
-	} else if (strncmp(k, "gate_done\"", 10) == 0 && u->run_id && run == u->run_id) {
-		u->t_done = now;
-		u->done = 1;
+		else if (is_done) {
+			u->t_done = now;
+			u->done = 1;
+		}
 	}
 }
 

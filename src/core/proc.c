@@ -48,6 +48,7 @@ struct proc {
 	int spawned;
 	int reaped;
 	int eof;
+	int paused;  /* proc_pause: the pipe is not being read */
 	int killing; /* SIGTERM sent, SIGKILL pending */
 	int timed_out;
 	int cancelled;
@@ -301,6 +302,12 @@ proc_on_eof_guard(uv_timer_t *t)
 {
 	struct proc *p = t->data;
 
+	if (p->paused) {
+		/* what is left in the pipe is the consumer's to read, not lost */
+		uv_timer_start(&p->done_timer, proc_on_eof_guard, PROC_EOF_GUARD_MS, 0);
+		return;
+	}
+
 	log_debug("proc: output of '%s' still open %d ms after exit, closing it", p->name,
 	    PROC_EOF_GUARD_MS);
 	proc_pipe_done(p);
@@ -389,6 +396,25 @@ size_t
 proc_count(void)
 {
 	return nprocs;
+}
+
+void
+proc_pause(struct proc *p)
+{
+	if (p->paused || p->eof || !p->pipe_init)
+		return;
+	p->paused = 1;
+	uv_read_stop((uv_stream_t *)&p->pipe);
+}
+
+void
+proc_resume(struct proc *p)
+{
+	if (!p->paused)
+		return;
+	p->paused = 0;
+	if (!p->eof && uv_read_start((uv_stream_t *)&p->pipe, proc_on_alloc, proc_on_read) != 0)
+		proc_pipe_done(p);
 }
 
 pid_t

@@ -70,6 +70,12 @@ int proc_spawn(
 /* SIGTERM the process group now, SIGKILL after the grace period. */
 void proc_cancel(struct proc *p);
 
+/* Stop reading the program's output (it blocks once the pipe is full), or
+ * read on; for consumers that cannot keep up.  A paused proc's on_exit waits
+ * for proc_resume and the rest of the output. */
+void proc_pause(struct proc *p);
+void proc_resume(struct proc *p);
+
 /* The leader's pid (also the process group id), or 0 before it started. */
 pid_t proc_pid(const struct proc *p);
 

@@ -19,9 +19,15 @@
 #include "domain/protocol.h"
 #include "net/ws.h"
 
-/* Events are small (~150 bytes): a reader 256 KiB behind is stuck, and is
- * better off reconnecting with ?since= than holding the daemon's memory. */
-#define EVENTS_QUEUE_MAX (256u << 10)
+/* Events are small (~150 bytes) but gate_log_chunk events carry up to 64 KiB
+ * of output each: a reader 2 MiB behind is stuck, and is better off
+ * reconnecting with ?since= than holding the daemon's memory.  Live-only
+ * chunks (seq 0) are skipped for a reader more than CHUNK_SKIP_AT behind
+ * instead: it sees a gap in their offsets (the log file has every byte),
+ * and keeps the events that matter.  (Before that, the gate engine slows
+ * the gate's output for it: see gates/gate_flow.c.) */
+#define EVENTS_QUEUE_MAX (2u << 20)
+#define CHUNK_SKIP_AT EVENTS_CHUNK_LAG
 #define REPLAY_BATCH 500
 #define REPLAY_TICK_MS 5
 
@@ -41,8 +47,20 @@ client_sink(struct event_sub *sub, uint64_t seq, const char *json, size_t len)
 {
 	struct events_client *c = sub->arg;
 
+	if (seq == 0 && (sub->lagging || ws_queued(c->ws) + len > CHUNK_SKIP_AT)) {
+		sub->lagging = 1;
+		return;
+	}
 	/* -1: the client is too slow and is being closed; on_close cleans up */
 	ws_send_text(c->ws, json, len);
+}
+
+static size_t
+client_queued(struct event_sub *sub)
+{
+	struct events_client *c = sub->arg;
+
+	return c->closed ? 0 : ws_queued(c->ws);
 }
 
 /* Send one replayed event, unless the client's queue is already half full
@@ -141,6 +159,7 @@ api_events(struct http_request *req, void *ctx)
 	c = xcalloc(1, sizeof(*c));
 	c->d = d;
 	c->sub.sink = client_sink;
+	c->sub.queued = client_queued;
 	c->sub.arg = c;
 	c->next = has_since == 0 ? since : d->events.last_seq;
 	o.arg = c;

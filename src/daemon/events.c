@@ -88,6 +88,30 @@ events_emit_live(struct events *ev, const char *kind, json_t *fields)
 	strbuf_release(&ts);
 }
 
+size_t
+events_max_queued(struct events *ev)
+{
+	size_t max = 0;
+
+	for (struct event_sub *s = ev->subs; s; s = s->next) {
+		size_t q = s->queued ? s->queued(s) : 0;
+
+		if (s->lagging && q <= EVENTS_LAG_CLEAR)
+			s->lagging = 0;
+		if (!s->lagging && q > max)
+			max = q;
+	}
+	return max;
+}
+
+void
+events_mark_lagging(struct events *ev, size_t above)
+{
+	for (struct event_sub *s = ev->subs; s; s = s->next)
+		if (s->queued && s->queued(s) > above)
+			s->lagging = 1;
+}
+
 void
 events_subscribe(struct events *ev, struct event_sub *sub)
 {

@@ -24,8 +24,18 @@
 
 struct store;
 
+/* A subscriber more than EVENTS_CHUNK_LAG behind, or marked lagging (by
+ * gates/gate_flow.c, which it has kept waiting), loses live-only chunks
+ * (api_events.c) and no longer slows gates' output, until its backlog is
+ * down to EVENTS_LAG_CLEAR. */
+#define EVENTS_CHUNK_LAG (1u << 20)
+#define EVENTS_LAG_CLEAR (64u << 10)
+
 struct event_sub {
 	void (*sink)(struct event_sub *sub, uint64_t seq, const char *json, size_t len);
+	/* bytes sent to this subscriber that it has not taken yet; NULL: 0 */
+	size_t (*queued)(struct event_sub *sub);
+	int lagging; /* it loses live-only chunks until it catches up (below) */
 	void *arg;
 	struct event_sub *prev, *next;
 };
@@ -50,6 +60,13 @@ uint64_t events_emit(struct events *ev, const char *kind, json_t *fields);
  * giving it a stream seq (gate_log_chunk: the log file is the record);
  * sinks see seq 0 and may drop it for a reader that is far behind. */
 void events_emit_live(struct events *ev, const char *kind, json_t *fields);
+
+/* The largest backlog (queued) of the subscribers that are not lagging; a
+ * lagging one whose backlog fell to EVENTS_LAG_CLEAR or less stops lagging. */
+size_t events_max_queued(struct events *ev);
+
+/* Mark the subscribers with more than above queued as lagging. */
+void events_mark_lagging(struct events *ev, size_t above);
 
 /* Add or remove a subscriber. */
 void events_subscribe(struct events *ev, struct event_sub *sub);

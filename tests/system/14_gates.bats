@@ -283,3 +283,33 @@ state() { curl -s "$URL/state"; }
 	[ "$(echo "$BODY" | jq length)" = 1 ]
 	sando_healthy
 }
+
+@test "30 MB of gate output: a stalled subscriber costs bounded memory and is not dropped; a reader gets every byte" {
+	start_demo '[ { kind = "command", name = "spew", run = ["sh", "-c", "yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz | head -c 31457280"] } ]'
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4
+	export ASAN_OPTIONS
+	sando_stop
+	sando_start
+	python3 "$BATS_TEST_DIRNAME/httpprobe.py" "$PORT" wsstall "/events" 120 >"$WS/stall.out" &
+	stall=$!
+	SANDO_CLI events --json --timeout 60 >"$WS/events.out" &
+	cli=$!
+	sleep 0.5
+	sando_push
+	runs=$(wait_gates build $V 1)
+	[ "$(run_of "$runs" spew | jq -r .status)" = passed ]
+	echo "# gate took $(sqlite3 "$WS/state/sando.db" "SELECT json_extract(body_json, '$.duration_ms') FROM events WHERE kind = 'gate_done'") ms" >&3
+	rss=$(awk '/VmRSS/ {print $2}' /proc/$SANDOD_PID/status)
+	[ "$rss" -lt 98304 ]
+	# the live reader saw gate_done after the chunks
+	for i in $(seq 100); do grep -q '"kind":"gate_done"' "$WS/events.out" && break; sleep 0.1; done
+	kill "$cli" 2>/dev/null || true
+	wait "$cli" || true
+	size=$(stat -c %s "$WS/logs/gates/1.log")
+	# chunks are contiguous from offset 0 to the end of the log
+	jq -r 'select(.kind == "gate_log_chunk") | "\(.offset) \(.text | utf8bytelength)"' "$WS/events.out" |
+		awk -v size="$size" 'BEGIN { at = 0 } $1 != at { print "gap at " at ": " $1; exit 1 } { at += $2 } END { if (at != size) { print "got " at " of " size; exit 1 } }'
+	kill -0 "$stall" || { cat "$WS/stall.out"; date; false; }
+	kill "$stall" 2>/dev/null || true
+	sando_healthy
+}

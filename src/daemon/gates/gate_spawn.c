@@ -89,7 +89,10 @@ gate_run_timeout_s(const struct gate_run *r)
 static void
 spawn_output(struct proc *p, const char *buf, size_t len, void *arg)
 {
-	run_chunk(arg, buf, len, 0);
+	struct gate_run *r = arg;
+
+	run_chunk(r, buf, len, 0);
+	gate_flow_check(r->d);
 }
 
 static void

@@ -307,6 +307,28 @@ gates_running_id(const struct daemon *d, const char *tier, const char *version, 
 	return 0;
 }
 
+/* The first run in flight from sequence s on. */
+static struct gate_run *
+run_from(struct gate_seq *s)
+{
+	for (; s; s = s->next_all)
+		if (s->run)
+			return s->run;
+	return NULL;
+}
+
+struct gate_run *
+gates_first_run(struct daemon *d)
+{
+	return run_from(d->gates->all);
+}
+
+struct gate_run *
+gates_next_run(struct gate_run *r)
+{
+	return run_from(r->seq->next_all);
+}
+
 void
 gates_init(struct daemon *d)
 {
@@ -316,6 +338,7 @@ gates_init(struct daemon *d)
 	e->burn_in_noted = xcalloc(d->topo.ntiers ? d->topo.ntiers : 1, sizeof(char *));
 	d->gates = e;
 	gates_burn_in_init(d);
+	gate_flow_init(d);
 }
 
 void
@@ -324,6 +347,7 @@ gates_shutdown(struct daemon *d)
 	for (struct gate_seq *s = d->gates->all; s; s = s->next_all)
 		seq_cancel(s, "the daemon is shutting down");
 	gates_burn_in_stop(d);
+	gate_flow_stop(d);
 }
 
 void

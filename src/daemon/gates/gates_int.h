@@ -32,7 +32,21 @@ struct gate_engine {
 	uv_timer_t burn_in_timer;
 	int burn_in_armed;
 	char **burn_in_noted; /* per tier: "<version> <clock start>" whose elapse was recorded */
+	uv_timer_t flow_timer; /* gate_flow.c */
+	int flow_open;
+	int flow_paused;
+	uint64_t flow_since;
 };
+
+/* gate_flow.c: pause the gates' output while a live subscriber catches up
+ * (called after each chunk sent), and the timer's life. */
+void gate_flow_check(struct daemon *d);
+void gate_flow_init(struct daemon *d);
+void gate_flow_stop(struct daemon *d);
+
+/* Every run in flight, cancelled sequences' included. */
+struct gate_run *gates_first_run(struct daemon *d);
+struct gate_run *gates_next_run(struct gate_run *run);
 
 /* gate_burn_in.c: the timer's life. */
 void gates_burn_in_init(struct daemon *d);
