@@ -99,9 +99,7 @@ store_gate_run_find(struct store *st, const char *tier, const char *version, con
 		strbuf_addstr(log_ref, (const char *)sqlite3_column_text(stmt, 1));
 	}
 	sqlite3_reset(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "read gate_runs");
-	return id;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? id : store_fail(st, err, "read gate_runs");
 }
 
 int
@@ -113,18 +111,8 @@ store_gate_pending_version(
 	    "WHERE t.name = ?1 AND g.kind NOT IN ('burn_in', 'manual_confirm') "
 	    "ORDER BY g.id DESC LIMIT 1",
 	    err, "s", tier);
-	int rc;
 
-	strbuf_reset(out);
-	if (stmt == NULL)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		strbuf_addstr(out, (const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "read gate_runs");
-	return rc == SQLITE_ROW;
+	return store_text(st, stmt, out, err);
 }
 
 int
@@ -136,18 +124,8 @@ store_gate_latest(struct store *st, const char *tier, const char *version, const
 	    "WHERE t.name = ?1 AND g.version = ?2 AND g.gate = ?3 AND g.status IS NOT NULL "
 	    "AND g.outcome_json IS NOT NULL ORDER BY g.id DESC LIMIT 1",
 	    err, "sss", tier, version, gate);
-	int rc;
 
-	strbuf_reset(out);
-	if (stmt == NULL)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		strbuf_addstr(out, (const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "read gate_runs");
-	return rc == SQLITE_ROW;
+	return store_text(st, stmt, out, err);
 }
 
 int

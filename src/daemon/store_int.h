@@ -49,6 +49,10 @@ int store_run(struct store *st, const char *sql, struct strbuf *err, const char 
  * row (or it is NULL), -1 with err on failure. */
 int64_t store_scalar(struct store *st, const char *sql, struct strbuf *err, const char *fmt, ...);
 
+/* Step a prepared one-column query (then reset it): 1 with its text in out
+ * (reset first), 0 when there is no row, -1 with err. */
+int store_text(struct store *st, sqlite3_stmt *stmt, struct strbuf *out, struct strbuf *err);
+
 /* A column as a new string, or NULL when the column is NULL. */
 char *store_column_dup(sqlite3_stmt *stmt, int col);
 

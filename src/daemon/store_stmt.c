@@ -145,3 +145,20 @@ store_scalar(struct store *st, const char *sql, struct strbuf *err, const char *
 	sqlite3_reset(stmt);
 	return v;
 }
+
+int
+store_text(struct store *st, sqlite3_stmt *stmt, struct strbuf *out, struct strbuf *err)
+{
+	int rc;
+
+	strbuf_reset(out);
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		strbuf_addstr(out, (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, "read");
+	return rc == SQLITE_ROW;
+}

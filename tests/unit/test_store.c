@@ -363,3 +363,51 @@ Test(store, audit_is_append_only)
 	store_close(st);
 	strbuf_release(&err);
 }
+
+Test(store, gate_runs_row_before_start_finished_after)
+{
+	struct store *st;
+	struct topology topo;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	json_t *rows;
+	int64_t id, id2;
+
+	cr_assert_eq(store_open(&st, ":memory:", store_migrations, store_nmigrations, &err), 0);
+	load_topology(&topo, TOPO_HOST);
+	cr_assert_eq(store_sync_topology(st, &topo, &err), 0, "%s", err.buf);
+	topology_release(&topo);
+	cr_expect_eq(store_gate_run_start(st, "nope", "1.0.0", "t", "test", &err), -1);
+	cr_expect(strstr(err.buf, "unknown tier 'nope'") != NULL, "%s", err.buf);
+	id = store_gate_run_start(st, "host", "1.0.0", "cargo_test", "cargo_test", &err);
+	cr_assert_gt(id, 0, "%s", err.buf);
+	cr_assert_eq(store_gate_run_set_log(st, id, "gates/1.log", &err), 0);
+	/* running: no outcome yet, not the latest finished run */
+	cr_expect_eq(store_gate_latest(st, "host", "1.0.0", "cargo_test", &out, &err), 0);
+	cr_expect_eq(store_gate_pending_version(st, "host", &out, &err), 1);
+	cr_expect_str_eq(out.buf, "1.0.0");
+	cr_expect_eq(store_gate_run_find(st, NULL, "1.0.0", "cargo_test", &out, &err), id);
+	cr_expect_str_eq(out.buf, "gates/1.log");
+	cr_assert_eq(store_gate_run_finish(st, id, "passed",
+	                 "{\"status\":\"passed\",\"note\":{\"kind\":\"tests_passed\"}}", &err),
+	    0, "%s", err.buf);
+	/* a finished run is left alone */
+	cr_assert_eq(store_gate_run_finish(st, id, "failed", NULL, &err), 0);
+	cr_expect_eq(store_gate_latest(st, "host", "1.0.0", "cargo_test", &out, &err), 1);
+	cr_expect(strstr(out.buf, "tests_passed") != NULL);
+	id2 = store_gate_run_start(st, "host", "1.1.0", "cargo_test", "cargo_test", &err);
+	rows = store_gate_runs_json(st, 0, "host", NULL, 10, &err);
+	cr_assert_eq(json_array_size(rows), 2);
+	cr_expect_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "id")), id2);
+	cr_expect_str_eq(json_string_value(json_object_get(
+	                     json_object_get(json_array_get(rows, 1), "outcome"), "status")),
+	    "passed");
+	cr_expect(json_is_null(json_object_get(json_array_get(rows, 0), "outcome")));
+	json_decref(rows);
+	rows = store_gate_runs_json(st, 0, NULL, "1.0.0", 10, &err);
+	cr_expect_eq(json_array_size(rows), 1);
+	json_decref(rows);
+	cr_expect_eq(store_gate_run_find(st, "host", "2.0.0", "cargo_test", &out, &err), 0);
+	store_close(st);
+	strbuf_release(&err);
+	strbuf_release(&out);
+}
