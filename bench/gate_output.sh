@@ -40,7 +40,11 @@ pid=
 readers=()
 cleanup() {
 	for p in "${readers[@]}"; do kill "$p" 2>/dev/null || true; done
-	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	set +e
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
 	rm -rf "$ws"
 }
 trap cleanup EXIT
@@ -121,7 +125,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 git -C "$ws/app" push -q "$ws/repo.git" main
 run_id=
 for _ in $(seq 600); do
-	run_id=$(curl -s "$url/gate-runs?version=1.0.0" | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+	run_id=$(curl -s -m 5 "$url/gate-runs?version=1.0.0" | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
 	[ -n "$run_id" ] && break
 	sleep 0.02
 done
@@ -143,7 +147,9 @@ rm -f "$ws/follow.out"
 slow=$(grep -c 'peer too slow' "$ws/sandod.log" || true)
 spew_line=$(grep '^spew: [0-9]' "$log" || true)
 [ "$rc" = 0 ] || echo "bench: a reader exited with status $rc (see below)"
-for i in $(seq "$nsub"); do [ -s "$ws/sub.$i.err" ] && sed "s/^/sub $i: /" "$ws/sub.$i.err" | sort | uniq -c | head -5; done
+for i in $(seq "$nsub"); do
+	if [ -s "$ws/sub.$i.err" ]; then sed "s/^/sub $i: /" "$ws/sub.$i.err" | sort | uniq -c | head -5; fi
+done
 
 python3 - "$ws" "$nsub" "$log_size" "$bytes" "$((cpu1 - cpu0))" "$clk" "$bare_null" "$bare_cat" \
 	"$follow_same" "$slow" "$rss0" "$hwm" "$spew_line" <<'EOF'

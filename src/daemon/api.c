@@ -48,6 +48,15 @@ const struct route api_routes[] = {
     {"POST", "/confirm/{tier}", ROLE_OPERATOR, api_confirm},
     {"GET", "/logs/{version}/{gate}", ROLE_VIEWER, api_version_log},
     {"GET", "/gate-runs", ROLE_VIEWER, api_gate_runs},
+    {"POST", "/promote/{tier}", ROLE_OPERATOR, api_promote},
+    {"POST", "/rollback/{tier}", ROLE_OPERATOR, api_rollback},
+    {"POST", "/freeze", ROLE_OPERATOR, api_freeze},
+    {"POST", "/freeze/{tier}", ROLE_OPERATOR, api_freeze},
+    {"POST", "/unfreeze", ROLE_OPERATOR, api_unfreeze},
+    {"POST", "/unfreeze/{tier}", ROLE_OPERATOR, api_unfreeze},
+    {"GET", "/deploys", ROLE_VIEWER, api_deploys},
+    {"GET", "/promotes", ROLE_VIEWER, api_promotes},
+    {"GET", "/promotes/{id}", ROLE_VIEWER, api_promote_get},
     {"GET", "/gate-runs/{id}", ROLE_VIEWER, api_gate_run},
 };
 

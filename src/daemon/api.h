@@ -47,6 +47,15 @@ void api_respond_rows(struct http_request *req, json_t *rows, struct strbuf *err
 json_t *api_gate_outcome(struct daemon *d, const struct tier_config *t, const struct gate_config *g,
     const char *version, const char *burn_in_started, time_t now, struct strbuf *err);
 
+/* The promote routes (api_promote.c). */
+void api_promote(struct http_request *req, void *ctx);
+void api_rollback(struct http_request *req, void *ctx);
+void api_freeze(struct http_request *req, void *ctx);
+void api_unfreeze(struct http_request *req, void *ctx);
+void api_deploys(struct http_request *req, void *ctx);
+void api_promotes(struct http_request *req, void *ctx);
+void api_promote_get(struct http_request *req, void *ctx);
+
 /* GET /events (api_events.c). */
 void api_events(struct http_request *req, void *ctx);
 

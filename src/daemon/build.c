@@ -37,6 +37,7 @@ build_free(struct build *b)
 	free(b->worktree);
 	free(b->log_path);
 	free(b->version);
+	free(b->prev_release);
 	stage_result_release(&b->res);
 	free(b);
 }

@@ -20,6 +20,7 @@ struct build {
 	char *worktree;    /* workdir/build-<id> */
 	char *log_path;    /* logs_root/builds/<id>.log */
 	char *version;     /* once known */
+	char *prev_release; /* the release staged before this one, for unchanged files' times */
 	struct proc *proc; /* the step's process, while one runs */
 	uv_work_t work;    /* the stage on the thread pool */
 	struct stage_request req;

@@ -297,6 +297,15 @@ stage_start(struct build *b)
 	b->req.version = b->version;
 	b->req.sha = b->sha;
 	b->req.cancel = &b->cancel;
+	{
+		struct strbuf prev = STRBUF_INIT, err = STRBUF_INIT;
+
+		if (store_latest_version(d->store, &prev, &err) == 1)
+			b->prev_release = xasprintf("%s/%s", cfg->release_root, prev.buf);
+		b->req.prev_release = b->prev_release;
+		strbuf_release(&prev);
+		strbuf_release(&err);
+	}
 	b->work.data = b;
 	d->stage_busy = 1;
 	b->stage_running = 1;

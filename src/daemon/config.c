@@ -50,6 +50,12 @@ static const struct cfg_field config_fields[] = {
         "[{src, dst, required}] rows copied into the release"},
     {"retain_releases", CFG_INT, DC(retain_releases), "10", 0, 2, 10000, NULL, NULL, NULL,
         "staged and node releases kept"},
+    {"ssh_key", CFG_PATH, DC(ssh_key), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "private key for ssh nodes (default: ssh's own identities)"},
+    {"ssh_known_hosts", CFG_PATH, DC(ssh_known_hosts), NULL, 0, 0, 0, NULL, NULL, NULL,
+        "known_hosts for ssh nodes' host keys, always checked (default: ssh's own)"},
+    {"health_timeout_s", CFG_INT, DC(health_timeout_s), "30", 0, 1, 3600, NULL, NULL, NULL,
+        "how long a node's health_url may take to answer 2xx after a restart"},
     /* last: --print-config prints it as a [build] table */
     {"build", CFG_CUSTOM, DC(build), "{}", 0, 0, 0, NULL, parse_build, print_build,
         "[build] dir, command, artifact_dir, version_from, timeout_s"},
@@ -336,6 +342,8 @@ config_release(struct daemon_config *cfg)
 	free(cfg->logs_root);
 	free(cfg->scratch_db_url);
 	free(cfg->hook_env_file);
+	free(cfg->ssh_key);
+	free(cfg->ssh_known_hosts);
 	strvec_clear(&cfg->bin_names);
 	for (size_t i = 0; i < cfg->ncontents; i++) {
 		free(cfg->contents[i].src);

@@ -48,6 +48,9 @@ struct daemon_config {
 	size_t ncontents;
 	struct build_config build;
 	int64_t retain_releases;
+	char *ssh_key;         /* NULL: ssh's default identities */
+	char *ssh_known_hosts; /* NULL: ssh's default files */
+	int64_t health_timeout_s;
 };
 
 /* Load and validate path into cfg; 0, or -1 with "file:line:col: ..." in err. */

@@ -18,6 +18,7 @@
 #include "daemon/build.h"
 #include "daemon/repo.h"
 #include "daemon/daemon.h"
+#include "daemon/deploy/promote.h"
 #include "daemon/gates/gates.h"
 #include "daemon/store.h"
 #include "net/http.h"
@@ -182,6 +183,7 @@ on_signal(uv_signal_t *h, int signum)
 	log_info("signal %d: shutting down, letting in-flight responses finish", signum);
 	build_abort_current(d, "the daemon is shutting down");
 	gates_shutdown(d);
+	promote_shutdown(d);
 	proc_cancel_all();
 	ws_close_all(1001, "the daemon is shutting down");
 	http_server_shutdown(d->http, shutdown_done, d);

@@ -299,6 +299,44 @@ stage_publish(struct stage_ctx *c, const char *final)
 	return 0;
 }
 
+/* Give each file that is unchanged since req->prev_release that file's
+ * modification time (see stage.h); best effort: a failure only costs links. */
+static void
+stage_carry_times(struct stage_ctx *c)
+{
+	struct stage_manifest prev = {0};
+	struct strbuf err = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+	char digest[65];
+	size_t j = 0;
+	struct stat st;
+
+	if (c->req->prev_release == NULL ||
+	    stage_manifest_read(&prev, c->req->prev_release, digest, &err) == -1)
+		goto out;
+	for (size_t i = 0; i < c->man.nr; i++) {
+		const struct stage_entry *e = &c->man.v[i];
+
+		while (j < prev.nr && strcmp(prev.v[j].path, e->path) < 0)
+			j++;
+		if (j == prev.nr || e->type != STAGE_FILE || prev.v[j].type != STAGE_FILE ||
+		    strcmp(prev.v[j].path, e->path) != 0 || prev.v[j].mode != e->mode ||
+		    strcmp(prev.v[j].value, e->value) != 0)
+			continue;
+		strbuf_reset(&a);
+		strbuf_reset(&b);
+		strbuf_addf(&a, "%s/%s", c->req->prev_release, e->path);
+		strbuf_addf(&b, "%s/%s", c->partial.buf, e->path);
+		if (stat(a.buf, &st) == 0)
+			utimensat(AT_FDCWD, b.buf,
+			    (struct timespec[]){{.tv_nsec = UTIME_OMIT}, st.st_mtim}, 0);
+	}
+out:
+	stage_manifest_release(&prev);
+	strbuf_release(&err);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 static int
 stage_finish(struct stage_ctx *c, const char *final)
 {
@@ -306,6 +344,7 @@ stage_finish(struct stage_ctx *c, const char *final)
 	int rc = 0;
 
 	stage_manifest_finish(&c->man);
+	stage_carry_times(c);
 	stage_manifest_digest(&c->man, c->res->bundle_digest);
 	c->res->files = c->man.nr;
 	strbuf_addf(&meta, "%s/%s", c->partial.buf, STAGE_META);

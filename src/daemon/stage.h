@@ -58,6 +58,12 @@
  *   also waits for other dirty data of that filesystem (a build's outputs):
  *   time, never correctness.  The rename uses RENAME_NOREPLACE, so a version
  *   that appeared meanwhile is never replaced.
+ * - Unchanged files keep their time: a file whose path, SHA-256 and mode are
+ *   the same as in prev_release gets that file's modification time (a fresh
+ *   checkout gives every file a new one).  rsync --link-dest on the nodes
+ *   then finds it unchanged by its quick check (size + time) and hard-links
+ *   it instead of copying it; a changed file keeps its own time, so it can
+ *   never be mistaken for the old one by time alone.
  * - The .partial tree is checked with stage_verify (without hashing) before
  *   it is published.  release_root is created when missing.  The caller runs
  *   one stage_run per version at a time (a second would remove the first's
@@ -88,6 +94,7 @@ struct stage_request {
 	const char *version;      /* a validated version string (safe as a file name) */
 	const char *sha;          /* the commit, recorded in the manifest */
 	volatile int *cancel;     /* checked between files; non-zero aborts with "cancelled" */
+	const char *prev_release; /* the previous staged release, or NULL (see below) */
 };
 
 struct stage_result {

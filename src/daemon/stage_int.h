@@ -2,7 +2,7 @@
  * stage_int: what the stage's files share (stage.c: the steps of stage_run;
  * stage_copy.c: the tree walk; stage_pump.c: copy + hash of one file;
  * stage_manifest.c: the manifest; stage_verify.c).  Not for other modules:
- * they use stage.h.
+ * they use stage.h (node_verify.c alone reads manifests through it).
  *
  * A stage_ctx lives for one stage_run.  Paths inside the release are kept
  * release-relative ("docs/business/a.html", no leading or trailing '/'); the

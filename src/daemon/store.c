@@ -211,7 +211,12 @@ store_recover(struct store *st, int *changed, struct strbuf *err)
 	    "UPDATE builds SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
 	    "UPDATE gate_runs SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
 	    "UPDATE deploys SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
+	    "UPDATE promotes SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
 	    "UPDATE backups SET status = 'interrupted', finished_at = ?1 WHERE status IS NULL",
+	    "INSERT INTO audit(ts, actor, action, tier, detail_json) SELECT ?1, 'sandod', "
+	    "'unlock', t.name, json_object('holder', s.lock_holder, 'pid', s.lock_pid, "
+	    "'taken_at', s.lock_taken_at, 'reason', 'its holder is gone') FROM tier_state s "
+	    "JOIN tiers t ON t.id = s.tier_id WHERE s.lock_holder IS NOT NULL",
 	    "UPDATE tier_state SET lock_holder = NULL, lock_pid = NULL, lock_taken_at = NULL "
 	    "WHERE lock_holder IS NOT NULL AND ?1 IS NOT NULL",
 	};

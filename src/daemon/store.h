@@ -114,6 +114,9 @@ json_t *store_builds_json(struct store *st, int64_t id, int64_t limit, struct st
 /* Staged versions, newest first. */
 json_t *store_versions_json(struct store *st, int64_t limit, struct strbuf *err);
 
+/* The version staged last into out: 1, 0 if none yet, -1. */
+int store_latest_version(struct store *st, struct strbuf *out, struct strbuf *err);
+
 /* The build that staged version: its id, 0 if unknown, -1 on error. */
 int64_t store_version_build(struct store *st, const char *version, struct strbuf *err);
 
@@ -155,6 +158,61 @@ int store_gate_pending_version(
  * into out: 1 if there is one, 0 if not, -1 on error. */
 int store_gate_latest(struct store *st, const char *tier, const char *version, const char *gate,
     struct strbuf *out, struct strbuf *err);
+
+/* Take tier's promote/rollback lock for holder ("promote:12") held by
+ * process pid: 1 taken, 0 when someone holds it (held_by names the holder
+ * and since when), -1 on error. */
+int store_tier_lock(struct store *st, const char *tier, const char *holder, int64_t pid,
+    struct strbuf *held_by, struct strbuf *err);
+
+/* Release tier's lock if holder holds it. */
+int store_tier_unlock(struct store *st, const char *tier, const char *holder, struct strbuf *err);
+
+/* Insert a running promote or rollback (kind) of tier to version; its id. */
+int64_t store_promote_insert(struct store *st, const char *kind, const char *tier,
+    const char *version, const char *from, int hotfix, const char *actor, struct strbuf *err);
+
+/* Finish a running promote with status ok/failed (error may be NULL). */
+int store_promote_finish(
+    struct store *st, int64_t id, const char *status, const char *error, struct strbuf *err);
+
+/* Set a promote's log reference (relative to logs_root). */
+int store_promote_set_log(struct store *st, int64_t id, const char *log_ref, struct strbuf *err);
+
+/* Insert a running deploy of version (from from) to node for a promote; its id. */
+int64_t store_deploy_insert(struct store *st, int64_t promote_id, const char *kind,
+    const char *tier, const char *node, const char *version, const char *from, struct strbuf *err);
+
+/* Finish a deploy: ok/failed (while running), or reverted (after ok). */
+int store_deploy_finish(
+    struct store *st, int64_t id, const char *status, const char *outcome_json, struct strbuf *err);
+
+/* Record what a node's current and previous releases are. */
+int store_node_set_versions(struct store *st, const char *node, const char *current,
+    const char *previous, struct strbuf *err);
+
+/* Set a tier's current and previous versions; restart_clock restarts burn-in. */
+int store_tier_set_versions(struct store *st, const char *tier, const char *current,
+    const char *previous, int restart_clock, struct strbuf *err);
+
+/* Clear a tier's burn-in clock (reset_burn_in). */
+int store_tier_clear_burn_in(struct store *st, const char *tier, struct strbuf *err);
+
+/* Freeze or unfreeze tier (NULL: the global freeze) with a reason. */
+int store_freeze(
+    struct store *st, const char *tier, int frozen, const char *reason, struct strbuf *err);
+
+/* Whether promotes to tier are frozen (globally or on the tier): 1 with the
+ * reason in out, 0, or -1. */
+int store_frozen(struct store *st, const char *tier, struct strbuf *out, struct strbuf *err);
+
+/* Deploys, newest first, filtered by tier/version (NULL: any) and promote (0: any). */
+json_t *store_deploys_json(struct store *st, const char *tier, const char *version,
+    int64_t promote_id, int64_t limit, struct strbuf *err);
+
+/* Promotes and rollbacks, newest first, by id (0: any) and tier (NULL: any). */
+json_t *store_promotes_json(
+    struct store *st, int64_t id, const char *tier, int64_t limit, struct strbuf *err);
 
 /* Append to the audit log. */
 int store_audit(struct store *st, const char *actor, const char *action, const char *tier,

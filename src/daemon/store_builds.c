@@ -160,3 +160,30 @@ store_version_build(struct store *st, const char *version, struct strbuf *err)
 	return store_scalar(
 	    st, "SELECT build_id FROM versions WHERE version = ?1", err, "s", version);
 }
+
+json_t *
+store_rows_json_outcome(struct store *st, sqlite3_stmt *stmt, struct strbuf *err)
+{
+	json_t *rows = store_rows_json(st, stmt, err);
+	size_t i;
+	json_t *row;
+
+	/* outcome_json is served as the object it is */
+	json_array_foreach(rows, i, row)
+	{
+		const char *text = json_string_value(json_object_get(row, "outcome_json"));
+		json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+
+		json_object_set_new(row, "outcome", o ? o : json_null());
+		json_object_del(row, "outcome_json");
+	}
+	return rows;
+}
+
+int
+store_latest_version(struct store *st, struct strbuf *out, struct strbuf *err)
+{
+	return store_text(st,
+	    store_prepare(st, "SELECT version FROM versions ORDER BY id DESC LIMIT 1", err, ""),
+	    out, err);
+}

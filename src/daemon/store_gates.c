@@ -62,20 +62,8 @@ store_gate_runs_json(struct store *st, int64_t id, const char *tier, const char 
 	    "g.tier_id WHERE (?1 = 0 OR g.id = ?1) AND (?2 IS NULL OR t.name = ?2) AND "
 	    "(?3 IS NULL OR g.version = ?3) ORDER BY g.id DESC LIMIT ?4",
 	    err, "issi", id, tier, version, limit);
-	json_t *rows = stmt ? store_rows_json(st, stmt, err) : NULL;
-	size_t i;
-	json_t *row;
 
-	/* outcome_json is served as the object it is */
-	json_array_foreach(rows, i, row)
-	{
-		const char *text = json_string_value(json_object_get(row, "outcome_json"));
-		json_t *o = text ? json_loads(text, 0, NULL) : NULL;
-
-		json_object_set_new(row, "outcome", o ? o : json_null());
-		json_object_del(row, "outcome_json");
-	}
-	return rows;
+	return stmt ? store_rows_json_outcome(st, stmt, err) : NULL;
 }
 
 int64_t

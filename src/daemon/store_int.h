@@ -59,6 +59,9 @@ char *store_column_dup(sqlite3_stmt *stmt, int col);
 /* The rows of a prepared statement as a JSON array of objects; resets it. */
 json_t *store_rows_json(struct store *st, sqlite3_stmt *stmt, struct strbuf *err);
 
+/* store_rows_json with the column outcome_json parsed into "outcome". */
+json_t *store_rows_json_outcome(struct store *st, sqlite3_stmt *stmt, struct strbuf *err);
+
 /* Finalize every cached statement (before closing). */
 void store_stmts_finalize(struct store *st);
 

@@ -337,8 +337,11 @@ Test(store, recover_marks_in_flight_interrupted)
 	                 &err),
 	    0, "%s", err.buf);
 	cr_assert_eq(store_recover(st, &changed, &err), 0, "%s", err.buf);
-	cr_expect_eq(changed, 2);
+	cr_expect_eq(changed, 3); /* the build, the audit row of the unlock, the lock */
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM builds WHERE status = 'interrupted'"), 1);
+	cr_expect_eq(count_rows(st, "SELECT count(*) FROM audit WHERE action = 'unlock' AND "
+	                            "json_extract(detail_json, '$.holder') = 'promote:1'"),
+	    1);
 	cr_expect_eq(count_rows(st, "SELECT count(*) FROM builds WHERE status = 'ok'"), 1);
 	cr_expect_eq(
 	    count_rows(st, "SELECT count(*) FROM tier_state WHERE lock_holder IS NULL"), 1);

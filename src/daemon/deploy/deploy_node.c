@@ -1,0 +1,407 @@
+/*
+ * deploy_node.c: one node's steps in a promote or rollback (see promote.h):
+ * each step is one program run on the node (node_ops.h) whose output is
+ * captured, appended to the promote's log, and judged by the next step.
+ * A failure is typed: unreachable (ssh could not connect: exit 255),
+ * transfer_failed, verify_failed, restart_failed, health_failed {status}.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "daemon/deploy/promote_int.h"
+#include "daemon/events.h"
+#include "daemon/node_verify.h"
+#include "daemon/store.h"
+#include "net/http_client.h"
+
+#define OUT_MAX (16u << 20)
+#define STEP_TIMEOUT_MS (120u * 1000)
+#define TRANSFER_TIMEOUT_MS (3600u * 1000)
+#define HEALTH_POLL_MS 250
+#define SSH_UNREACHABLE 255
+
+enum step {
+	STEP_PROBE,
+	STEP_TRANSFER,
+	STEP_VERIFY,
+	STEP_HASH,
+	STEP_SWAP,
+	STEP_RESTART,
+	STEP_HEALTH
+};
+
+typedef void step_done_fn(struct node_job *job, const struct proc_result *r);
+
+static void job_next(struct node_job *job);
+
+static void
+job_output(struct proc *p, const char *buf, size_t len, void *arg)
+{
+	struct node_job *job = arg;
+
+	if (job->out.len + len <= OUT_MAX)
+		strbuf_add(&job->out, buf, len);
+}
+
+static step_done_fn *job_done_fns[7];
+
+static void
+job_exit(struct proc *p, const struct proc_result *r, void *arg)
+{
+	struct node_job *job = arg;
+
+	job->proc = NULL;
+	job_done_fns[job->step](job, r);
+}
+
+/* Fail the job with kind and a message; the job is over. */
+static void job_fail(struct node_job *job, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+job_fail(struct node_job *job, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	job->fail_kind = kind;
+	strbuf_reset(&job->fail_msg);
+	va_start(ap, fmt);
+	strbuf_vaddf(&job->fail_msg, fmt, ap);
+	va_end(ap);
+	promote_log(job->pr, "node '%s': %s: %s", job->n->name, kind, job->fail_msg.buf);
+	job->finished = 1;
+	job->ok = 0;
+	promote_job_done(job);
+}
+
+/* Run argv on the node (through its transport unless on_controller) for step. */
+static void
+job_run(struct node_job *job, int step, const char *const *argv, uint64_t timeout_ms)
+{
+	struct promote *pr = job->pr;
+	struct strvec full = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct proc_options o = {.env = (const char *const *)pr->d->env.v,
+	    .log_path = pr->log_path,
+	    .timeout_ms = timeout_ms,
+	    .capture_max = 4096,
+	    .on_output = job_output,
+	    .on_exit = job_exit,
+	    .arg = job};
+
+	job->step = step;
+	strbuf_reset(&job->out);
+	if (step == STEP_TRANSFER)
+		strvec_pushv(&full, argv); /* rsync reaches the node itself */
+	else
+		node_cmd(&pr->ssh, job->n, argv, &full);
+	o.argv = (const char *const *)full.v;
+	if (pr->stopping)
+		job_fail(job, "interrupted", "the daemon is shutting down");
+	else if (proc_spawn(pr->d->loop, &o, &job->proc, &err) == -1)
+		job_fail(job, "transfer_failed", "%s", err.buf);
+	strvec_clear(&full);
+	strbuf_release(&err);
+}
+
+/* Whether r failed; when it did, fail the job with kind (unreachable when
+ * ssh could not connect) and return 1. */
+static int
+step_failed(struct node_job *job, const struct proc_result *r, const char *kind, const char *what)
+{
+	if (r->spawned && r->exited && r->exit_status == 0)
+		return 0;
+	if (job->n->transport == TRANSPORT_SSH && r->exited && r->exit_status == SSH_UNREACHABLE)
+		kind = "unreachable";
+	if (!r->spawned)
+		job_fail(job, kind, "%s: cannot run: %s", what, r->error ? r->error : "?");
+	else if (r->timed_out)
+		job_fail(job, kind, "%s: timed out", what);
+	else if (r->exited)
+		job_fail(job, kind, "%s: exit status %d", what, r->exit_status);
+	else
+		job_fail(job, kind, "%s: killed by signal %d", what, r->term_signal);
+	return 1;
+}
+
+static void
+probe_done(struct node_job *job, const struct proc_result *r)
+{
+	char *line, *save = NULL;
+
+	if (step_failed(job, r, "unreachable", "probe"))
+		return;
+	for (line = strtok_r(job->out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, "complete") == 0)
+			job->complete = 1;
+		else if (strncmp(line, "releases/", 9) == 0 && line[9] && !strchr(line + 9, '/'))
+			job->from = xstrdup(line + 9);
+	}
+	if (job->from && strcmp(job->from, job->pr->version) == 0) {
+		/* already current here (an earlier promote failed after this node) */
+		free(job->from);
+		job->from = NULL;
+	}
+	job_next(job);
+}
+
+static void
+transfer_done(struct node_job *job, const struct proc_result *r)
+{
+	char *line, *save = NULL;
+
+	if (step_failed(job, r, "transfer_failed", "rsync"))
+		return;
+	for (line = strtok_r(job->out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (promote_is_file(job->pr, line))
+			strvec_push(&job->written, line);
+	job_next(job);
+}
+
+static void
+verify_done(struct node_job *job, const struct proc_result *r)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (step_failed(job, r, "verify_failed", "listing the copy"))
+		;
+	else if (node_verify_listing(job->pr->manifest, job->out.buf, job->out.len, &err) == -1)
+		job_fail(job, "verify_failed", "%s", err.buf);
+	else
+		job_next(job);
+	strbuf_release(&err);
+}
+
+static void
+hash_done(struct node_job *job, const struct proc_result *r)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (step_failed(job, r, "verify_failed", "sha256sum"))
+		;
+	else if (node_verify_hashes(job->pr->manifest, job->out.buf, job->out.len, &err) == -1)
+		job_fail(job, "verify_failed", "%s", err.buf);
+	else
+		job_next(job);
+	strbuf_release(&err);
+}
+
+static void
+swap_done(struct node_job *job, const struct proc_result *r)
+{
+	struct promote *pr = job->pr;
+	struct strbuf err = STRBUF_INIT;
+	const char *to = job->reverting ? job->from : pr->version;
+
+	if (step_failed(job, r, job->reverting ? "revert_failed" : "transfer_failed", "swap"))
+		return;
+	job->switched = !job->reverting;
+	promote_log(pr, "node '%s': current -> %s", job->n->name, to ? to : "(none)");
+	if (store_node_set_versions(
+	        pr->d->store, job->n->name, to, job->reverting ? NULL : job->from, &err) == -1)
+		log_warnx("node '%s': %s", job->n->name, err.buf);
+	strbuf_release(&err);
+	job_next(job);
+}
+
+static void
+restart_done(struct node_job *job, const struct proc_result *r)
+{
+	if (!step_failed(job, r, "restart_failed", "restart"))
+		job_next(job);
+}
+
+static void health_poll(uv_timer_t *t);
+
+/* One answer (or none: status 0): done on 2xx, else poll again until the deadline. */
+static void
+health_answer(struct node_job *job, int status, const char *error)
+{
+	struct promote *pr = job->pr;
+
+	job->last_status = status;
+	if (status >= 200 && status < 300) {
+		promote_log(
+		    pr, "node '%s': '%s' answered %d", job->n->name, pr->tier->health_url, status);
+		job_next(job);
+	} else if (uv_now(pr->d->loop) >= job->deadline) {
+		job_fail(job, "health_failed", "'%s' %s%d within %lld s", pr->tier->health_url,
+		    status ? "answered " : "did not answer 2xx; last: ", status,
+		    (long long)pr->d->cfg.health_timeout_s);
+		(void)error;
+	} else {
+		uv_timer_start(&job->timer, health_poll, HEALTH_POLL_MS, 0);
+	}
+}
+
+static void
+health_http_done(const struct http_client_result *res, void *arg)
+{
+	struct node_job *job = arg;
+
+	job->http = NULL;
+	health_answer(job, res->status, res->error);
+}
+
+static void
+health_curl_done(struct node_job *job, const struct proc_result *r)
+{
+	int status = r->exited && r->exit_status != SSH_UNREACHABLE ? atoi(job->out.buf) : 0;
+
+	health_answer(job, status, NULL);
+}
+
+/* Ask the health URL once: from here for local nodes, with curl on the node for ssh. */
+static void
+health_poll(uv_timer_t *t)
+{
+	struct node_job *job = t->data;
+	struct promote *pr = job->pr;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct http_client_options o = {.url = pr->tier->health_url,
+	    .timeout_ms = 5000,
+	    .on_done = health_http_done,
+	    .arg = job};
+
+	if (pr->stopping) {
+		job_fail(job, "interrupted", "the daemon is shutting down");
+	} else if (job->n->transport == TRANSPORT_SSH) {
+		node_health_argv(pr->tier->health_url, 5, &argv);
+		job_run(job, STEP_HEALTH, (const char *const *)argv.v, 10000);
+	} else if (http_client_start(pr->d->loop, &o, &job->http, &err) == -1) {
+		job_fail(job, "health_failed", "%s", err.buf);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&err);
+}
+
+static void
+health_start(struct node_job *job)
+{
+	job->step = STEP_HEALTH;
+	job->deadline =
+	    uv_now(job->pr->d->loop) + (uint64_t)job->pr->d->cfg.health_timeout_s * 1000;
+	if (!job->timer_open) {
+		uv_timer_init(job->pr->d->loop, &job->timer);
+		job->timer.data = job;
+		job->timer_open = 1;
+	}
+	health_poll(&job->timer);
+}
+
+static step_done_fn *job_done_fns[7] = {
+    probe_done, transfer_done, verify_done, hash_done, swap_done, restart_done, health_curl_done};
+
+/* The job is through its last step. */
+static void
+job_succeed(struct node_job *job)
+{
+	job->finished = 1;
+	job->ok = 1;
+	promote_job_done(job);
+}
+
+/* Start the step after job->step (for a revert: swap, restart, done). */
+static void
+job_next(struct node_job *job)
+{
+	struct promote *pr = job->pr;
+	struct strvec argv = STRVEC_INIT;
+	int step = job->step + 1;
+	const char *dir;
+
+	if (step == STEP_TRANSFER && job->complete)
+		step = STEP_SWAP; /* whole and verified when it was made */
+	if (step == STEP_HASH && (pr->tier->verify != VERIFY_SHA256 || job->written.nr == 0))
+		step = STEP_SWAP;
+	if (step == STEP_RESTART && pr->tier->restart.nr == 0)
+		step = STEP_HEALTH;
+	if (step == STEP_HEALTH && (job->reverting || pr->tier->health_url == NULL))
+		step = STEP_HEALTH + 1;
+	dir = xasprintf("%s.partial", pr->version);
+	switch (step) {
+	case STEP_TRANSFER:
+		node_rsync_argv(&pr->ssh, job->n, pr->src_dir, pr->version, job->from, &argv);
+		job_run(job, step, (const char *const *)argv.v, TRANSFER_TIMEOUT_MS);
+		break;
+	case STEP_VERIFY:
+		node_list_argv(job->n, dir, &argv);
+		break;
+	case STEP_HASH:
+		node_hash_argv(job->n, dir, &job->written, &argv);
+		break;
+	case STEP_SWAP:
+		node_swap_argv(job->n, job->reverting ? job->from : pr->version, &argv);
+		break;
+	case STEP_RESTART:
+		/* the node's name, root and version, whatever the transport */
+		strvec_push(&argv, "env");
+		strvec_pushf(&argv, "SANDO_NODE=%s", job->n->name);
+		strvec_pushf(&argv, "SANDO_NODE_ROOT=%s", job->n->release_root);
+		strvec_pushf(&argv, "SANDO_VERSION=%s",
+		    job->reverting ? (job->from ? job->from : "") : pr->version);
+		strvec_pushv(&argv, (const char *const *)pr->tier->restart.v);
+		break;
+	case STEP_HEALTH:
+		health_start(job);
+		break;
+	default:
+		job_succeed(job);
+		break;
+	}
+	if (step != STEP_TRANSFER && argv.nr > 0)
+		job_run(job, step, (const char *const *)argv.v, STEP_TIMEOUT_MS);
+	free((char *)dir);
+	strvec_clear(&argv);
+}
+
+void
+node_job_start(struct node_job *job)
+{
+	struct promote *pr = job->pr;
+	struct strvec argv = STRVEC_INIT;
+
+	strbuf_init(&job->out, 0);
+	strbuf_init(&job->fail_msg, 0);
+	strvec_init(&job->written);
+	if (pr->kind == ROLLBACK) {
+		job->step = STEP_HASH; /* next: swap */
+		job_next(job);
+	} else {
+		node_probe_argv(job->n, pr->version, &argv);
+		job_run(job, STEP_PROBE, (const char *const *)argv.v, STEP_TIMEOUT_MS);
+	}
+	strvec_clear(&argv);
+}
+
+void
+node_job_revert(struct node_job *job)
+{
+	job->deployed_ok = job->ok;
+	job->reverting = 1;
+	job->finished = 0;
+	job->step = STEP_HASH; /* next: swap back, restart */
+	job_next(job);
+}
+
+void
+node_job_cancel(struct node_job *job)
+{
+	if (job->proc)
+		proc_cancel(job->proc);
+	if (job->http)
+		http_client_cancel(job->http);
+}
+
+void
+node_job_release(struct node_job *job)
+{
+	free(job->from);
+	strvec_clear(&job->written);
+	strbuf_release(&job->out);
+	strbuf_release(&job->fail_msg);
+}

@@ -1,0 +1,310 @@
+#!/usr/bin/env bats
+# Promote and rollback onto local nodes (directories): rsync with hard links,
+# verification, the atomic current swap, restart and health check, the
+# sequential canary switching nodes back after a failure, rollback, refusals
+# (each reason), hotfix and reset_burn_in, locks, freezes.
+
+load lib
+
+teardown() {
+	sando_teardown
+	[ -z "${STUB_PID:-}" ] || kill "$STUB_PID" 2>/dev/null || true
+}
+
+V=0.1.0
+V2=0.2.0
+
+# A health stub whose status the nodes' restart script sets: a node named in
+# $WS/fail-<node> makes it answer 503, any other 200.
+start_stub() {
+	echo 200 >"$WS/health.status"
+	python3 "$BATS_TEST_DIRNAME/healthstub.py" "$WS/health.status" "$WS/stub.port" &
+	STUB_PID=$!
+	for i in $(seq 100); do [ -s "$WS/stub.port" ] && break; sleep 0.05; done
+	STUB_URL="http://127.0.0.1:$(cat "$WS/stub.port")/healthz"
+	cat >"$WS/restart.sh" <<'EOT'
+#!/bin/sh
+# restart.sh (sandod sets SANDO_NODE, SANDO_NODE_ROOT, SANDO_VERSION): note
+# what current points at, then set the health stub
+ws=$(dirname "$0")
+echo "$SANDO_NODE $(readlink "$SANDO_NODE_ROOT/current") $SANDO_VERSION" >>"$ws/restarts.log"
+if [ -e "$ws/fail-$SANDO_NODE" ]; then echo 503; else echo 200; fi >"$ws/health.status"
+EOT
+	chmod +x "$WS/restart.sh"
+}
+
+# node NAME [TIER-KEYS]: a [[tier.node]] block for a local node.
+node() {
+	printf '[[tier.node]]\nname = "%s"\nssh_target = "local"\nrelease_root = "%s/nodes/%s"\n' "$1" "$WS" "$1"
+}
+
+# Tiers: build (gates $1) -> staging (nodes $2..., keys $STAGING_KEYS) -> prod (one node).
+three_tiers() {
+	local gates=$1; shift
+	printf '[[tier]]\nname = "build"\ngates = %s\n' "$gates"
+	printf '[[tier]]\nname = "staging"\ncanary = "sequential"\n%s\n' "${STAGING_KEYS:-}"
+	printf 'gates = %s\n' "${STAGING_GATES:-[]}"
+	for n in "$@"; do node "$n"; done
+	printf '[[tier]]\nname = "prod"\n'
+	node prod-1
+}
+
+start_promote_demo() { # build-gates nodes...
+	sando_ws
+	start_stub
+	STAGING_KEYS="health_url = \"$STUB_URL\"
+restart = [\"$WS/restart.sh\"]${STAGING_KEYS:+
+$STAGING_KEYS}"
+	sando_config_demo 'health_timeout_s = 2' "$(three_tiers "$@")"
+	sando_start
+	sando_demo_app
+}
+
+promote() { # tier [json]
+	http -X POST -H 'Content-Type: application/json' -d "${2:-{\}}" "$URL/promote/$1"
+}
+
+# Wait for promote $1 to finish; prints its JSON (with deploys).
+wait_promote() {
+	local i out
+	for i in $(seq 1 600); do
+		out=$(curl -sS "$URL/promotes/$1")
+		case "$(echo "$out" | jq -r .status)" in
+		null | "") sleep 0.05 ;;
+		*) echo "$out"; return 0 ;;
+		esac
+	done
+	echo "promote $1 still running: $out" >&2
+	return 1
+}
+
+build_version() { # version: commit VERSION and build it, wait until the first tier has it
+	echo "$1" >"$WS/app/VERSION"
+	git -C "$WS/app" diff --quiet || sando_commit "v$1" >/dev/null
+	sando_push
+	for i in $(seq 300); do
+		[ "$(curl -s "$URL/state" | jq -r '.tiers[0].current_version')" = "$1" ] && return 0
+		sleep 0.1
+	done
+	curl -s "$URL/builds" >&2
+	return 1
+}
+
+@test "promote through three tiers: files on the nodes, hard links, rows, events, state" {
+	start_promote_demo '[]' s-1 s-2
+	build_version $V
+	promote staging
+	[ "$CODE" = 202 ]
+	id=$(echo "$BODY" | jq -r .promote_id)
+	p=$(wait_promote "$id")
+	[ "$(echo "$p" | jq -r .status)" = ok ]
+	[ "$(echo "$p" | jq '[.deploys[] | select(.status == "ok")] | length')" = 2 ]
+	for n in s-1 s-2; do
+		[ "$(readlink "$WS/nodes/$n/current")" = "releases/$V" ]
+		[ -x "$WS/nodes/$n/current/demo-app" ]
+		[ -f "$WS/nodes/$n/current/static/index.html" ]
+		[ ! -e "$WS/nodes/$n/releases/$V.partial" ]
+		[ ! -e "$WS/nodes/$n/current.new" ]
+	done
+	cmp "$WS/releases/$V/demo-app" "$WS/nodes/s-1/current/demo-app"
+	# restarted in order, after the swap, each healthy
+	[ "$(cut -d' ' -f1,2 "$WS/restarts.log" | paste -sd,)" = "s-1 releases/$V,s-2 releases/$V" ]
+	s=$(curl -s "$URL/state")
+	[ "$(echo "$s" | jq -r '.tiers[1].current_version')" = $V ]
+	[ "$(echo "$s" | jq -r '.tiers[1].burn_in_started_at')" != null ]
+	[ "$(echo "$s" | jq -r '[.tiers[1].nodes[].current_version] | join(",")')" = "$V,$V" ]
+	db="$WS/state/sando.db"
+	[ "$(sqlite3 "$db" "SELECT group_concat(kind, ',') FROM (SELECT kind FROM events WHERE kind IN ('promote_start','deploy_start','deploy_ok','promote_complete') ORDER BY seq)")" = promote_start,deploy_start,deploy_ok,deploy_start,deploy_ok,promote_complete ]
+	[ "$(sqlite3 "$db" "SELECT actor || ' ' || action || ' ' || tier FROM audit WHERE action = 'promote'")" = "local promote staging" ]
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM tier_state WHERE lock_holder IS NOT NULL")" = 0 ]
+	# on to prod (no gates on staging), then a second version: unchanged files are hard links
+	promote prod
+	[ "$CODE" = 202 ]
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	[ "$(readlink "$WS/nodes/prod-1/current")" = "releases/$V" ]
+	build_version $V2
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	[ "$(readlink "$WS/nodes/s-1/current")" = "releases/$V2" ]
+	[ "$(stat -c %i "$WS/nodes/s-1/releases/$V/static/index.html")" = "$(stat -c %i "$WS/nodes/s-1/releases/$V2/static/index.html")" ]
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[1].previous_version')" = $V ]
+	http "$URL/deploys?tier=staging&version=$V2"
+	[ "$(echo "$BODY" | jq length)" = 2 ]
+	sando_healthy
+}
+
+@test "promote refusals: each reason, clearly" {
+	STAGING_GATES='[ { kind = "manual_confirm" } ]'
+	start_promote_demo '[ { kind = "burn_in", hours = 1 }, { kind = "manual_confirm" } ]' s-1
+	sed -i 's/^name = "prod"$/name = "prod"\nprovisioned = false/' "$WS/sando.toml"
+	sando_stop; sando_start
+	promote nope; [ "$CODE" = 404 ]; [ "$(echo "$BODY" | jq -r .error.code)" = unknown_tier ]
+	promote build; [ "$CODE" = 400 ]; [ "$(echo "$BODY" | jq -r .error.code)" = first_tier ]
+	promote staging; [ "$CODE" = 409 ]; [ "$(echo "$BODY" | jq -r .error.code)" = no_version ]
+	promote prod; [ "$CODE" = 409 ]; [ "$(echo "$BODY" | jq -r .error.code)" = unprovisioned ]
+	build_version $V
+	for body in '[1]' '{"version": 3}' '{"hotfix": "yes"}' '{"force": true}' '{"version": "1.0.0"' ; do
+		promote staging "$body"
+		[ "$CODE" = 400 ] || [ "$CODE" = 415 ]
+	done
+	for v in '../../etc' '0.1.0/../x' '--help' '0.1' 'a b'; do
+		promote staging "{\"version\": \"$v\"}"
+		[ "$CODE" = 400 ]
+		[ "$(echo "$BODY" | jq -r .error.code)" = invalid_version ]
+	done
+	promote staging '{"version": "9.9.9"}'; [ "$CODE" = 404 ]; [ "$(echo "$BODY" | jq -r .error.code)" = unknown_version ]
+	# the predecessor's gates: burn-in running and no confirmation yet
+	promote staging
+	[ "$CODE" = 422 ]
+	[ "$(echo "$BODY" | jq -r .error.code)" = gates_not_passed ]
+	[ "$(echo "$BODY" | jq -r '[.error.reasons[].outcome.reason.kind] | join(",")')" = burn_in_remaining,awaiting_operator_confirmation ]
+	# hotfix waives burn_in only
+	promote staging '{"hotfix": true}'
+	[ "$CODE" = 422 ]
+	[ "$(echo "$BODY" | jq -r '[.error.reasons[].gate] | join(",")')" = manual_confirm ]
+	curl -s -X POST "$URL/confirm/build" >/dev/null
+	promote staging
+	[ "$CODE" = 422 ]
+	[ "$(echo "$BODY" | jq -r '[.error.reasons[].gate] | join(",")')" = burn_in ]
+	promote staging '{"hotfix": true, "reset_burn_in": true}'
+	[ "$CODE" = 202 ]
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT json_extract(detail_json, '$.hotfix') FROM audit WHERE action = 'promote'")" = 1 ]
+	# reset_burn_in cleared the source tier's clock
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[0].burn_in_started_at')" = null ]
+	promote staging "{\"version\": \"$V\"}"
+	[ "$CODE" = 409 ]; [ "$(echo "$BODY" | jq -r .error.code)" = already_current ]
+	sando_healthy
+}
+
+@test "sequential canary: node 2 of 3 fails its health check; node 1 is switched back; the tier does not move" {
+	start_promote_demo '[]' s-1 s-2 s-3
+	build_version $V
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	build_version $V2
+	touch "$WS/fail-s-2"
+	: >"$WS/restarts.log"
+	promote staging
+	p=$(wait_promote "$(echo "$BODY" | jq -r .promote_id)")
+	[ "$(echo "$p" | jq -r .status)" = failed ]
+	[ "$(echo "$p" | jq -r '.deploys | map(.node + ":" + .status) | sort | join(",")')" = "s-1:reverted,s-2:failed" ]
+	f=$(echo "$p" | jq -c '.deploys[] | select(.node == "s-2") | .outcome')
+	[ "$(echo "$f" | jq -r .failure.kind)" = health_failed ]
+	[ "$(echo "$f" | jq -r .failure.status)" = 503 ]
+	for n in s-1 s-2 s-3; do [ "$(readlink "$WS/nodes/$n/current")" = "releases/$V" ]; done
+	# s-1: new, s-2: new (failed), then s-1 and s-2 switched back and restarted
+	grep -q "^s-1 releases/$V2" "$WS/restarts.log"
+	[ "$(grep -c "releases/$V $V\$" "$WS/restarts.log")" = 2 ]
+	! grep -q '^s-3' "$WS/restarts.log"
+	s=$(curl -s "$URL/state")
+	[ "$(echo "$s" | jq -r '.tiers[1].current_version')" = $V ]
+	[ "$(echo "$s" | jq -r '[.tiers[1].nodes[].current_version] | join(",")')" = "$V,$V,$V" ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM events WHERE kind = 'deploy_failed'")" = 1 ]
+	# the lock is free again: fixed, the next promote works
+	rm "$WS/fail-s-2"
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+}
+
+@test "rollback swaps every node back to the previous version; 409 without one" {
+	start_promote_demo '[]' s-1 s-2
+	build_version $V
+	http -X POST "$URL/rollback/staging"
+	[ "$CODE" = 409 ]; [ "$(echo "$BODY" | jq -r .error.code)" = no_previous_version ]
+	http -X POST "$URL/rollback/nope"
+	[ "$CODE" = 404 ]
+	promote staging
+	wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	build_version $V2
+	promote staging
+	wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	http -X POST "$URL/rollback/staging"
+	[ "$CODE" = 202 ]
+	p=$(wait_promote "$(echo "$BODY" | jq -r .promote_id)")
+	[ "$(echo "$p" | jq -r .status)" = ok ]
+	[ "$(echo "$p" | jq -r .kind)" = rollback ]
+	for n in s-1 s-2; do [ "$(readlink "$WS/nodes/$n/current")" = "releases/$V" ]; done
+	s=$(curl -s "$URL/state")
+	[ "$(echo "$s" | jq -r '.tiers[1].current_version')" = $V ]
+	[ "$(echo "$s" | jq -r '.tiers[1].previous_version')" = $V2 ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT json_extract(body_json, '$.version') FROM events WHERE kind = 'rollback'")" = $V ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM audit WHERE action = 'rollback'")" = 1 ]
+}
+
+@test "20 concurrent promotes to one tier: one runs, the others get 409 naming the holder" {
+	start_promote_demo '[]' s-1
+	build_version $V
+	for i in $(seq 20); do
+		curl -s -o "$WS/p.$i" -w '%{http_code}\n' -X POST "$URL/promote/staging" >"$WS/code.$i" &
+	done
+	wait_all=$(jobs -p | grep -v "^$SANDOD_PID\$" | grep -v "^$STUB_PID\$")
+	for p in $wait_all; do wait "$p" || true; done
+	[ "$(cat "$WS"/code.* | grep -c 202)" = 1 ]
+	[ "$(cat "$WS"/code.* | grep -c 409)" = 19 ]
+	grep -h tier_locked "$WS"/p.* | head -1 | jq -r .error.message | grep -q 'locked by promote:'
+	id=$(cat "$WS"/p.* | jq -r 'select(.promote_id) | .promote_id')
+	[ "$(wait_promote "$id" | jq -r .status)" = ok ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM promotes")" = 1 ]
+}
+
+@test "freeze stops promotes (per tier and globally) until lifted; rollback still works" {
+	start_promote_demo '[]' s-1
+	build_version $V
+	http -X POST -H 'Content-Type: application/json' -d '{"reason": "incident 42"}' "$URL/freeze/staging"
+	[ "$CODE" = 200 ]
+	promote staging
+	[ "$CODE" = 409 ]; [ "$(echo "$BODY" | jq -r .error.code)" = frozen ]
+	[[ "$(echo "$BODY" | jq -r .error.message)" == *"incident 42"* ]]
+	http -X POST "$URL/unfreeze/staging"
+	[ "$CODE" = 200 ]
+	http -X POST "$URL/freeze"
+	promote staging
+	[ "$CODE" = 409 ]
+	http -X POST "$URL/unfreeze"
+	promote staging
+	[ "$CODE" = 202 ]
+	wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	http -X POST "$URL/freeze/nope"
+	[ "$CODE" = 404 ]
+	http -X POST -H 'Content-Type: application/json' -d '{"reason": 5}' "$URL/freeze"
+	[ "$CODE" = 400 ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT group_concat(action) FROM audit WHERE action LIKE '%freeze'")" = freeze,unfreeze,freeze,unfreeze ]
+}
+
+@test "an unreachable ssh node fails the promote as unreachable" {
+	sando_ws
+	start_stub
+	sando_config_demo 'health_timeout_s = 2' "$(printf '[[tier]]\nname = "build"\n[[tier]]\nname = "far"\n[[tier.node]]\nname = "far-1"\nssh_target = "nobody@127.0.0.1:1"\nrelease_root = "/srv/app"\n')"
+	sando_start
+	sando_demo_app
+	build_version $V
+	promote far
+	p=$(wait_promote "$(echo "$BODY" | jq -r .promote_id)")
+	[ "$(echo "$p" | jq -r .status)" = failed ]
+	[ "$(echo "$p" | jq -r '.deploys[0].outcome.failure.kind')" = unreachable ]
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[1].current_version')" = null ]
+}
+
+@test "current read in a tight loop during 100 swaps always resolves" {
+	start_promote_demo '[]' s-1
+	build_version $V
+	promote staging; wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	build_version $V2
+	promote staging; wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	( while [ ! -e "$WS/stop" ]; do
+		[ -f "$WS/nodes/s-1/current/demo-app" ] || echo broken >>"$WS/reader.out"
+	done ) &
+	reader=$!
+	for i in $(seq 50); do
+		http -X POST "$URL/rollback/staging"
+		[ "$CODE" = 202 ]
+		wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+		http -X POST "$URL/rollback/staging"
+		wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	done
+	touch "$WS/stop"
+	wait "$reader"
+	[ ! -e "$WS/reader.out" ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM promotes WHERE kind = 'rollback' AND status = 'ok'")" = 100 ]
+}
