@@ -14,25 +14,6 @@ teardown() {
 V=0.1.0
 V2=0.2.0
 
-# A health stub whose status the nodes' restart script sets: a node named in
-# $WS/fail-<node> makes it answer 503, any other 200.
-start_stub() {
-	echo 200 >"$WS/health.status"
-	python3 "$BATS_TEST_DIRNAME/healthstub.py" "$WS/health.status" "$WS/stub.port" &
-	STUB_PID=$!
-	for i in $(seq 100); do [ -s "$WS/stub.port" ] && break; sleep 0.05; done
-	STUB_URL="http://127.0.0.1:$(cat "$WS/stub.port")/healthz"
-	cat >"$WS/restart.sh" <<'EOT'
-#!/bin/sh
-# restart.sh (sandod sets SANDO_NODE, SANDO_NODE_ROOT, SANDO_VERSION): note
-# what current points at, then set the health stub
-ws=$(dirname "$0")
-echo "$SANDO_NODE $(readlink "$SANDO_NODE_ROOT/current") $SANDO_VERSION" >>"$ws/restarts.log"
-if [ -e "$ws/fail-$SANDO_NODE" ]; then echo 503; else echo 200; fi >"$ws/health.status"
-EOT
-	chmod +x "$WS/restart.sh"
-}
-
 # node NAME [TIER-KEYS]: a [[tier.node]] block for a local node.
 node() {
 	printf '[[tier.node]]\nname = "%s"\nssh_target = "local"\nrelease_root = "%s/nodes/%s"\n' "$1" "$WS" "$1"
@@ -58,36 +39,6 @@ $STAGING_KEYS}"
 	sando_config_demo 'health_timeout_s = 2' "$(three_tiers "$@")"
 	sando_start
 	sando_demo_app
-}
-
-promote() { # tier [json]
-	http -X POST -H 'Content-Type: application/json' -d "${2:-{\}}" "$URL/promote/$1"
-}
-
-# Wait for promote $1 to finish; prints its JSON (with deploys).
-wait_promote() {
-	local i out
-	for i in $(seq 1 600); do
-		out=$(curl -sS "$URL/promotes/$1")
-		case "$(echo "$out" | jq -r .status)" in
-		null | "") sleep 0.05 ;;
-		*) echo "$out"; return 0 ;;
-		esac
-	done
-	echo "promote $1 still running: $out" >&2
-	return 1
-}
-
-build_version() { # version: commit VERSION and build it, wait until the first tier has it
-	echo "$1" >"$WS/app/VERSION"
-	git -C "$WS/app" diff --quiet || sando_commit "v$1" >/dev/null
-	sando_push
-	for i in $(seq 300); do
-		[ "$(curl -s "$URL/state" | jq -r '.tiers[0].current_version')" = "$1" ] && return 0
-		sleep 0.1
-	done
-	curl -s "$URL/builds" >&2
-	return 1
 }
 
 @test "promote through three tiers: files on the nodes, hard links, rows, events, state" {
