@@ -49,11 +49,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-on_core() { # core command...: run pinned when PIN=1
-	local c=$1
-	shift
-	if [ "${PIN:-}" = 1 ]; then taskset -c "$c" "$@"; else "$@"; fi
-}
+# PIN=1: sandod (and so the gate) on core 0, the readers on core 1; taskset
+# execs its command, so $! is the process itself
+pin0=() pin1=()
+if [ "${PIN:-}" = 1 ]; then pin0=(taskset -c 0) pin1=(taskset -c 1); fi
 
 cc -O2 -Wall -o "$ws/gate_spew" "$top/bench/gate_spew.c"
 cc -O2 -Wall -o "$ws/gate_sub" "$top/bench/gate_sub.c"
@@ -96,7 +95,7 @@ bare_path = "$ws/repo.git"
 name = "build"
 gates = [ { kind = "command", name = "spew", run = [ ${run_argv%, } ], timeout_s = 1800 } ]
 EOT
-on_core 0 "$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
+"${pin0[@]}" "$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
 pid=$!
 for _ in $(seq 200); do grep -q 'ready: listening' "$ws/sandod.log" && break; sleep 0.05; done
 port=$(sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' "$ws/sandod.log")
@@ -111,7 +110,7 @@ git -C "$ws/app" add -A
 git -C "$ws/app" -c user.name=b -c user.email=b@b commit -qm init
 
 for i in $(seq "$nsub"); do
-	on_core 1 "$ws/gate_sub" ws "$port" "$ws/sub.$i" 1800 2>"$ws/sub.$i.err" &
+	"${pin1[@]}" "$ws/gate_sub" ws "$port" "$ws/sub.$i" 1800 2>"$ws/sub.$i.err" &
 	readers+=($!)
 done
 for _ in $(seq 200); do
@@ -121,7 +120,8 @@ done
 sleep 0.3 # the daemon subscribes each on its first replay tick
 
 clk=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }       # sandod itself
+cpu_children() { awk '{print $16 + $17}' "/proc/$pid/stat"; } # its reaped children: the gate
 git -C "$ws/app" push -q "$ws/repo.git" main
 run_id=
 for _ in $(seq 600); do
@@ -131,14 +131,16 @@ for _ in $(seq 600); do
 done
 [ -n "$run_id" ] || { echo "bench: no gate run"; cat "$ws/sandod.log"; exit 1; }
 cpu0=$(cpu)
+ccpu0=$(cpu_children)
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-on_core 1 sh -c 'curl -sS -N "$1" | "$2" raw "$3" "$4"' sh \
+"${pin1[@]}" sh -c 'curl -sS -N "$1" | "$2" raw "$3" "$4"' sh \
 	"$url/logs/1.0.0/spew?tier=build&follow=1" "$ws/gate_sub" "$ws/follow" "$ws/follow.out" &
 readers+=($!)
 rc=0
 for p in "${readers[@]}"; do wait "$p" || rc=$?; done
 readers=()
 cpu1=$(cpu)
+ccpu1=$(cpu_children)
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 log="$ws/logs/gates/$run_id.log"
 log_size=$(stat -c %s "$log")
@@ -152,12 +154,12 @@ for i in $(seq "$nsub"); do
 done
 
 python3 - "$ws" "$nsub" "$log_size" "$bytes" "$((cpu1 - cpu0))" "$clk" "$bare_null" "$bare_cat" \
-	"$follow_same" "$slow" "$rss0" "$hwm" "$spew_line" <<'EOF'
+	"$follow_same" "$slow" "$rss0" "$hwm" "$spew_line" "$((ccpu1 - ccpu0))" <<'EOF'
 import statistics, sys
 ws, nsub, log_size, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 ticks, clk = int(sys.argv[5]), int(sys.argv[6])
 bare_null, bare_cat, follow_same, slow = float(sys.argv[7]), float(sys.argv[8]), sys.argv[9], sys.argv[10]
-rss0, hwm, spew_line = sys.argv[11], sys.argv[12], sys.argv[13]
+rss0, hwm, spew_line, gate_ticks = sys.argv[11], sys.argv[12], sys.argv[13], int(sys.argv[14])
 
 def load(path):
     d = {}
@@ -197,7 +199,7 @@ print()
 cpu_s = ticks / clk
 s0 = subs[0] if subs and subs[0] else {}
 print("WebSocket subscribers with every byte in order: %d of %d; follow reader: bytes %s, same as the log file: %s" % (
-    ok, nsub, fol.get("bytes", "?"), follow_same))
+    ok, nsub, int(fol.get("bytes", 0)), follow_same))
 print("daemon closed %s slow WebSocket readers ('peer too slow' in its log)" % slow)
 if s0.get("t_done"):
     print("gate_start -> gate_done: %.2f s (of it %.2f s from the first stamped line)" % (
@@ -209,6 +211,8 @@ if thrs:
         statistics.median(p99s), max(p99s), max(maxs), fol.get("lat_p99_ms", -1)))
 print("daemon CPU: %.2f s for %.0f MB = %.3f s per 100 MB (target < 0.5); RSS %s kB before, peak %s kB" % (
     cpu_s, mb, cpu_s / mb * 100, rss0, hwm))
+print("other CPU: the gate program %.2f s; WebSocket subscribers %.2f s together; follow's gate_sub %.2f s (curl not counted)" % (
+    gate_ticks / clk, sum(d.get("cpu_s", 0) for d in subs), fol.get("cpu_s", 0)))
 if thrs:
     print("== summary: median subscriber %.0f MB/s = %.2fx of 'program | cat > file' (%.0f MB/s), %.2fx of '> /dev/null' (%.0f MB/s); %d/%d subscribers complete; p99 %.1f ms; CPU %.3f s/100 MB" % (
         statistics.median(thrs), statistics.median(thrs) / bare_cat, bare_cat, statistics.median(thrs) / bare_null, bare_null,

@@ -3,6 +3,8 @@
  *
  *   gate_sub ws PORT STATS [TIMEOUT_S]   a GET /events WebSocket subscriber
  *   gate_sub raw STATS [COPY]            the body of a ?follow=1 log on stdin
+ *   gate_sub sink PORTFILE N             the bare fan-out's receiving end
+ *   gate_sub fanout PORT N FILE          the bare fan-out (see below)
  *
  * ws: connects to 127.0.0.1:PORT (subprotocol sando.v1; the server's
  * Sec-WebSocket-Accept is not checked), touches STATS.ready once the
@@ -11,8 +13,9 @@
  * chunks' seq count up by one and their offsets are contiguous (the text is
  * JSON-unescaped to count its bytes), and counts gaps, missed bytes and
  * disconnects; after a disconnect (the daemon closes a reader that falls
- * behind with 1008) it reconnects and goes on, live only, so what it missed
- * shows as an offset gap.
+ * behind with 1008) it reconnects with ?since= the last persisted event it
+ * saw (so it cannot miss gate_done) and goes on; the chunks, live only, that
+ * it missed show as an offset gap.
  *
  * Both modes scan the text's lines: a line "T <ns> <n> ..." written by
  * gate_spew gives a latency sample (the time of the read that completed the
@@ -22,6 +25,12 @@
  *
  * STATS gets key=value lines: bytes, lines, order errors, gaps, latency
  * percentiles (ms), first/last arrival and first stamp (ns).
+ *
+ * fanout is the least a daemon has to do with gate output, as a baseline:
+ * read stdin 64 KiB at a time, append each read to FILE and write it to N
+ * loopback TCP connections (to sink, which listens on 127.0.0.1:0, writes
+ * its port to PORTFILE, accepts N connections and reads them until EOF).  It
+ * prints "fanout: CPU_S" (its own user + system time) to stderr.
  */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
@@ -34,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,6 +163,7 @@ cmp64(const void *a, const void *b)
 static void
 scan_report(struct scan *s, FILE *f)
 {
+	struct rusage ru;
 	static const struct {
 		const char *name;
 		double q;
@@ -171,6 +182,9 @@ scan_report(struct scan *s, FILE *f)
 		fprintf(f, "lat_%s_ms=%.3f\n", qs[i].name, s->nlat ? s->lat[k] / 1e6 : -1.0);
 	}
 	fprintf(f, "lat_max_ms=%.3f\n", s->nlat ? s->lat[s->nlat - 1] / 1e6 : -1.0);
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(f, "cpu_s=%.3f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 }
 
 /* --- raw mode: a follow body on stdin --------------------------------------- */
@@ -231,6 +245,7 @@ struct sub {
 	char *dec; /* a chunk's text, unescaped */
 	size_t dec_cap;
 	int64_t run_id; /* 0 until known */
+	int64_t event_seq; /* of the last persisted event, for ?since= */
 	int64_t last_seq;
 	uint64_t next_off; /* the offset expected next */
 	int have_off;
@@ -242,16 +257,19 @@ struct sub {
 };
 
 static int
-ws_connect(int port)
+ws_connect(int port, int64_t since)
 {
 	static const char req_fmt[] =
-	    "GET /events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+	    "GET /events%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sando.v1\r\n\r\n";
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	char req[512];
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	int n = snprintf(req, sizeof(req), req_fmt, port);
+	char req[512], query[64] = "";
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, n;
+
+	if (since > 0)
+		snprintf(query, sizeof(query), "?since=%lld", (long long)since);
+	n = snprintf(req, sizeof(req), req_fmt, query, port);
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
@@ -387,6 +405,8 @@ on_message(struct sub *u, const char *m, size_t len, int64_t now)
 
 	u->msgs++;
 	u->msg_bytes += len;
+	if (len > 7 && memcmp(m, "{\"seq\":", 7) == 0) /* persisted events only */
+		u->event_seq = strtoll(m + 7, NULL, 10);
 	if (k == NULL)
 		return;
 	k += 8;
@@ -511,40 +531,52 @@ run_ws(int port, const char *stats, int timeout_s)
 	struct sub u = {0};
 	char ready[4096];
 	int64_t deadline = now_ns() + (int64_t)timeout_s * 1000000000;
+	int fresh = 0;
 	FILE *f;
 
 	u.in_cap = 4 << 20;
 	u.in = xrealloc(NULL, u.in_cap);
-	u.fd = ws_connect(port);
+	u.fd = ws_connect(port, 0);
 	ws_handshake(&u);
+	fresh = 1;
 	snprintf(ready, sizeof(ready), "%s.ready", stats);
 	if ((f = fopen(ready, "w")) != NULL)
 		fclose(f);
 	while (!u.done && now_ns() < deadline) {
 		struct pollfd pfd = {.fd = u.fd, .events = POLLIN};
 		ssize_t n;
-		int64_t now;
+		int rc;
 
-		if (poll(&pfd, 1, 1000) == 0)
-			continue;
-		n = read(u.fd, u.in + u.in_len, u.in_cap - u.in_len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		now = now_ns();
-		if (n > 0) {
-			u.in_len += (size_t)n;
-			if (on_frames(&u, now) == 0)
-				continue;
+		if (fresh) {
+			/* what came with the handshake's answer (a replay) goes
+			 * first: it may be all there is */
+			fresh = 0;
+			rc = on_frames(&u, now_ns());
 		} else {
-			fprintf(stderr, "gate_sub: the connection ended (%s)\n",
-			    n == 0 ? "EOF" : strerror(errno));
+			if (poll(&pfd, 1, 1000) == 0)
+				continue;
+			n = read(u.fd, u.in + u.in_len, u.in_cap - u.in_len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n > 0) {
+				u.in_len += (size_t)n;
+				rc = on_frames(&u, now_ns());
+			} else {
+				fprintf(stderr, "gate_sub: the connection ended (%s)\n",
+				    n == 0 ? "EOF" : strerror(errno));
+				rc = -1;
+			}
 		}
-		/* dropped: count it and subscribe again, live only */
+		if (rc == 0)
+			continue;
+		/* dropped: count it and subscribe again from the last persisted
+		 * event seen (gate_done is not missed; chunks, live only, are) */
 		u.disconnects++;
 		close(u.fd);
-		u.fd = ws_connect(port);
+		u.fd = ws_connect(port, u.event_seq);
 		ws_handshake(&u);
 		scan_gap(&u.s);
+		fresh = 1;
 	}
 	ws_send(u.fd, 8, "\x03\xe8", 2);
 	close(u.fd);
@@ -570,6 +602,107 @@ run_ws(int port, const char *stats, int timeout_s)
 	return u.done ? 0 : 1;
 }
 
+/* --- the bare fan-out ---------------------------------------------------------- */
+
+static double
+cpu_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static int
+run_sink(const char *portfile, int n)
+{
+	static char buf[1 << 18];
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), open_n = n;
+	FILE *f;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(l, n) != 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &sl) != 0) {
+		perror("gate_sub: sink");
+		return 1;
+	}
+	if ((f = fopen(portfile, "w")) == NULL) {
+		perror(portfile);
+		return 1;
+	}
+	fprintf(f, "%d\n", ntohs(sa.sin_port));
+	fclose(f);
+	for (int i = 0; i < n; i++) {
+		p[i].fd = accept(l, NULL, NULL);
+		p[i].events = POLLIN;
+	}
+	while (open_n > 0 && poll(p, (nfds_t)n, -1) > 0)
+		for (int i = 0; i < n; i++)
+			if (p[i].fd >= 0 && p[i].revents && read(p[i].fd, buf, sizeof(buf)) <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_n--;
+			}
+	return 0;
+}
+
+static void
+write_fd(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			perror("gate_sub: fanout write");
+			exit(1);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static int
+run_fanout(int port, int n, const char *file)
+{
+	static char buf[1 << 16];
+	int *fd = calloc((size_t)n, sizeof(*fd));
+	int out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0640);
+	ssize_t r;
+
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd[i] < 0 || connect(fd[i], (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			perror("gate_sub: fanout connect");
+			return 1;
+		}
+	}
+	while ((r = read(0, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			perror("gate_sub: fanout read");
+			return 1;
+		}
+		write_fd(out, buf, (size_t)r);
+		for (int i = 0; i < n; i++)
+			write_fd(fd[i], buf, (size_t)r);
+	}
+	for (int i = 0; i < n; i++)
+		close(fd[i]);
+	close(out);
+	fprintf(stderr, "fanout: %.3f\n", cpu_self());
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -577,6 +710,11 @@ main(int argc, char **argv)
 		return run_ws(atoi(argv[2]), argv[3], argc > 4 ? atoi(argv[4]) : 600);
 	if (argc >= 3 && strcmp(argv[1], "raw") == 0)
 		return run_raw(argv[2], argc > 3 ? argv[3] : NULL);
-	fprintf(stderr, "usage: gate_sub ws PORT STATS [TIMEOUT_S] | gate_sub raw STATS [COPY]\n");
+	if (argc >= 4 && strcmp(argv[1], "sink") == 0)
+		return run_sink(argv[2], atoi(argv[3]));
+	if (argc >= 5 && strcmp(argv[1], "fanout") == 0)
+		return run_fanout(atoi(argv[2]), atoi(argv[3]), argv[4]);
+	fprintf(stderr, "usage: gate_sub ws PORT STATS [TIMEOUT_S] | raw STATS [COPY] |"
+	    " sink PORTFILE N | fanout PORT N FILE\n");
 	return 2;
 }

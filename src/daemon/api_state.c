@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "daemon/api.h"
+#include "daemon/deploy/node_check.h"
 #include "daemon/gates/gates.h"
 #include "daemon/store.h"
 
@@ -34,10 +35,13 @@ state_nodes(struct daemon *d, const struct tier_config *t, struct strbuf *err)
 			nodes = NULL;
 			break;
 		}
+		json_t *check = node_check_json(d, n);
+
 		json_array_append_new(
-		    nodes, json_pack("{s:s, s:s, s:o}", "name", n->name, "transport",
+		    nodes, json_pack("{s:s, s:s, s:o, s:o}", "name", n->name, "transport",
 		               topology_transport_name(n->transport), "current_version",
-		               rc == 0 ? json_string(v.buf) : json_null()));
+		               rc == 0 ? json_string(v.buf) : json_null(), "check",
+		               check ? check : json_null()));
 	}
 	strbuf_release(&v);
 	return nodes;

@@ -21,6 +21,7 @@ struct store;
 struct http_server;
 struct build;
 struct gate_engine;
+struct node_checks;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -37,6 +38,7 @@ struct daemon {
 	int stage_busy;             /* a stage runs on the thread pool */
 	struct build *stage_waiter; /* a build waiting for that stage to stop */
 	struct gate_engine *gates;  /* gates/gates.h */
+	struct node_checks *node_checks; /* deploy/node_check.h */
 
 	/* /state is rebuilt only when the store's generation moves */
 	struct strbuf state_cache;

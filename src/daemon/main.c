@@ -18,6 +18,7 @@
 #include "daemon/build.h"
 #include "daemon/repo.h"
 #include "daemon/daemon.h"
+#include "daemon/deploy/node_check.h"
 #include "daemon/deploy/promote.h"
 #include "daemon/gates/gates.h"
 #include "daemon/store.h"
@@ -184,6 +185,7 @@ on_signal(uv_signal_t *h, int signum)
 	build_abort_current(d, "the daemon is shutting down");
 	gates_shutdown(d);
 	promote_shutdown(d);
+	node_check_shutdown(d);
 	proc_cancel_all();
 	ws_close_all(1001, "the daemon is shutting down");
 	http_server_shutdown(d->http, shutdown_done, d);
@@ -255,6 +257,7 @@ main(int argc, char **argv)
 	start_http(&d);
 	setup_repo(&d);
 	gates_init(&d);
+	node_check_start(&d);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -264,6 +267,7 @@ main(int argc, char **argv)
 	http_server_free(d.http);
 	uv_loop_close(d.loop);
 	gates_free(&d);
+	node_check_free(&d);
 	store_close(d.store);
 	log_info("stopped");
 	config_release(&d.cfg);

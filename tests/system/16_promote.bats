@@ -259,3 +259,60 @@ $STAGING_KEYS}"
 	[ ! -e "$WS/reader.out" ]
 	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM promotes WHERE kind = 'rollback' AND status = 'ok'")" = 100 ]
 }
+
+# Kill sandod with SIGKILL once $1 (a shell test) holds during a promote of
+# V2 over V, restart it, and check that every node is whole and on the
+# recorded version, the rows are interrupted and the next promote works.
+kill_during_promote() {
+	start_promote_demo '[]' s-1 s-2
+	build_version $V
+	promote staging; wait_promote "$(echo "$BODY" | jq -r .promote_id)" >/dev/null
+	build_version $V2
+	[ -z "${SLOW_RESTART:-}" ] || touch "$WS/slow-restart"
+	promote staging
+	id=$(echo "$BODY" | jq -r .promote_id)
+	for i in $(seq 2000); do eval "$1" && break; sleep 0.005; done
+	kill -KILL "$SANDOD_PID"
+	wait "$SANDOD_PID" || true
+	SANDOD_PID=
+	pkill -f 'sleep 3621' || true
+	rm -f "$WS/slow-restart"
+	sando_start
+	for i in $(seq 200); do
+		[ "$(curl -s "$URL/state" | jq '[.tiers[1].nodes[].check.status | select(. == "pending")] | length')" = 0 ] && break
+		sleep 0.05
+	done
+	s=$(curl -s "$URL/state")
+	[ "$(echo "$s" | jq -r '.tiers[1].current_version')" = $V ]
+	for n in s-1 s-2; do
+		[ "$(readlink "$WS/nodes/$n/current")" = "releases/$V" ]
+		[ -f "$WS/nodes/$n/current/.sando/manifest.json" ]
+		[ ! -e "$WS/nodes/$n/current.new" ] || [ "$(readlink "$WS/nodes/$n/current.new")" != "releases/$V2.partial" ]
+	done
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT status FROM promotes WHERE id = $id")" = interrupted ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM deploys WHERE promote_id = $id AND status IS NULL")" = 0 ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM tier_state WHERE lock_holder IS NOT NULL")" = 0 ]
+	echo "$s" | jq -r '.tiers[1].nodes[].check.status' >"$WS/check.out"
+	promote staging
+	[ "$CODE" = 202 ]
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	for n in s-1 s-2; do [ "$(readlink "$WS/nodes/$n/current")" = "releases/$V2" ]; done
+}
+
+@test "sandod killed after a node's transfer: the node stays whole, the next promote works" {
+	kill_during_promote '[ -d "$WS/nodes/s-1/releases/$V2.partial" ] || [ -d "$WS/nodes/s-1/releases/$V2" ]'
+}
+
+@test "sandod killed after a node's swap: the node is switched back at start-up" {
+	kill_during_promote '[ "$(readlink "$WS/nodes/s-1/current")" = "releases/$V2" ]'
+	grep -q repaired "$WS/check.out" || grep -q ok "$WS/check.out"
+}
+
+@test "sandod killed during a node's restart: switched back and restarted at start-up, audited" {
+	SLOW_RESTART=1 kill_during_promote 'grep -q "^s-1 releases/$V2" "$WS/restarts.log" 2>/dev/null'
+	grep -q repaired "$WS/check.out"
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM audit WHERE action = 'repair'")" -ge 1 ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT count(*) FROM events WHERE kind = 'node_repaired'")" -ge 1 ]
+	# the repair restarted the node on the recorded version
+	grep -q "^s-1 releases/$V $V\$" "$WS/restarts.log"
+}

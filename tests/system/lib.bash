@@ -247,6 +247,8 @@ start_stub() {
 # what current points at, then set the health stub
 ws=$(dirname "$0")
 echo "$SANDO_NODE $(readlink "$SANDO_NODE_ROOT/current") $SANDO_VERSION" >>"$ws/restarts.log"
+# a test that kills sandod during a restart makes the restart hang
+[ -e "$ws/slow-restart" ] && exec sleep 3621
 if [ -e "$ws/fail-$SANDO_NODE" ]; then echo 503; else echo 200; fi >"$ws/health.status"
 EOT
 	chmod +x "$WS/restart.sh"
