@@ -58,7 +58,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null
 	fi
 	sshd_stop
-	rm -rf "$ws"
+	if [ -n "${KEEP:-}" ]; then echo "bench: kept $ws"; else rm -rf "$ws"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -225,7 +225,7 @@ close_masters() {
 sando_step() {
 	local out=$ws/api.$1
 	sync
-	if ! python3 "$top/bench/deploy/api.py" "$sando" "$url" "$ws/sando.db" "$2" "$3" "${4:-1}" >"$out"; then
+	if ! API_EVENTS_LOG=$ws/events.jsonl python3 "$top/bench/deploy/api.py" "$sando" "$url" "$ws/sando.db" "$2" "$3" "${4:-1}" >"$out"; then
 		echo "bench: $2 of tier $3 failed:"
 		cat "$out"
 		tail -20 "$ws/sandod.log"
@@ -430,6 +430,11 @@ say "rollback ssh x $rollbacks (masters closed before the first)"
 close_masters
 sando_step sando_rollback_ssh rollback ssh "$rollbacks"
 
+# node events whose JSON "kind" is the promote's kind, not deploy_* (see api.py)
+put events_node "$(jq -s '[.[] | select(.deploy_id)] | length' "$ws/events.jsonl")"
+put events_node_clobbered "$(jq -s '[.[] | select(.deploy_id and (.kind == "promote" or .kind == "rollback"))] | length' "$ws/events.jsonl")"
+put events_table_deploy "$(sqlite3 "$ws/sando.db" "SELECT count(*) FROM events WHERE kind LIKE 'deploy_%' AND json_extract(body_json, '\$.kind') IN ('promote', 'rollback')")"
+
 # --- report ----------------------------------------------------------------------------------
 python3 - "$res" "$nodes" "$rollbacks" "$use_ansible" <<'EOF'
 import sys
@@ -483,6 +488,10 @@ if ansible:
         nodes, r["ansible_v1"], r["ansible_v1"] / bare("bare_v1_local"), r["ansible_v2"], r["ansible_v2"] / bare("bare_v2_local"),
         r["ansible_rollback"], r["ansible_rollback"] / r["bare_rollback"],
         r["sando_v1_local"] / r["ansible_v1"], r["sando_v2_local"] / r["ansible_v2"], r["sando_rollback"] / r["ansible_rollback"]))
+print()
+print("events: %d node events (deploy_start/ok/failed) received; %d of them with \"kind\" \"promote\" or \"rollback\" in their JSON;"
+      " %d rows of the events table with kind deploy_* whose body_json says so" % (
+    r["events_node"], r["events_node_clobbered"], r["events_table_deploy"]))
 print()
 print("== summary: local v1 %.2fx, local v2 %.2fx of the bare tools (target <= 1.15x); ssh v2 %.2fx (target <= 0.8x),"
       " its loopback bytes %.3fx (target <= 1.05x); rollback %.1f ms (target < 50 ms); v2 disk %.2f MB vs bare %.2f MB;"

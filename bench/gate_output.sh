@@ -20,7 +20,8 @@
 #        the program's write size), RATE_MBPS (0 = as fast as the pipe takes
 #        it), DELAY_MS (1000: the program's pause before its output, so the
 #        follow reader is attached when it starts), PIN (unset: no pinning;
-#        "1": sandod and its children on core 0, the readers on core 1)
+#        "1": sandod and its children on core 0, the readers on core 1),
+#        KEEP=1 keeps the workspace (readers' stats, the daemon's log)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -45,7 +46,7 @@ cleanup() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
-	rm -rf "$ws"
+	if [ "${KEEP:-}" = 1 ]; then echo "bench: kept $ws"; else rm -rf "$ws"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -70,7 +71,22 @@ t2=$(now)
 bare_null=$(awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / 1e6 / (z - a)}')
 bare_cat=$(awk -v b="$bytes" -v a="$t1" -v z="$t2" 'BEGIN {printf "%.0f", b / 1e6 / (z - a)}')
 rm -f "$ws/cat.out"
-echo "bare: program > /dev/null $bare_null MB/s; program | cat > file $bare_cat MB/s"
+# the least a daemon does with the output: read the pipe, append it to a file
+# and write it to SUBSCRIBERS loopback TCP connections (gate_sub fanout/sink)
+"$ws/gate_sub" sink "$ws/sink.port" "$nsub" &
+readers+=($!)
+for _ in $(seq 100); do [ -s "$ws/sink.port" ] && break; sleep 0.02; done
+t0=$(now)
+"${spew[@]}" 2>/dev/null | "$ws/gate_sub" fanout "$(cat "$ws/sink.port")" "$nsub" "$ws/fan.out" 2>"$ws/fan.err"
+t1=$(now)
+wait "${readers[@]}"
+readers=()
+bare_fan=$(awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.0f", b / 1e6 / (z - a)}')
+fan_cpu=$(sed -n 's/^fanout: //p' "$ws/fan.err")
+rm -f "$ws/fan.out"
+echo "bare: program > /dev/null $bare_null MB/s; program | cat > file $bare_cat MB/s;" \
+	"program | fan-out to a file + $nsub loopback sockets $bare_fan MB/s, the fan-out's CPU" \
+	"$(awk -v c="$fan_cpu" -v b="$bytes" 'BEGIN {printf "%.3f", c / (b / 1e8)}') s per 100 MB"
 
 # --- the daemon ------------------------------------------------------------------
 cat >"$ws/daemon.toml" <<EOT
@@ -154,12 +170,13 @@ for i in $(seq "$nsub"); do
 done
 
 python3 - "$ws" "$nsub" "$log_size" "$bytes" "$((cpu1 - cpu0))" "$clk" "$bare_null" "$bare_cat" \
-	"$follow_same" "$slow" "$rss0" "$hwm" "$spew_line" "$((ccpu1 - ccpu0))" <<'EOF'
+	"$follow_same" "$slow" "$rss0" "$hwm" "$spew_line" "$((ccpu1 - ccpu0))" "$bare_fan" "$fan_cpu" <<'EOF'
 import statistics, sys
 ws, nsub, log_size, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 ticks, clk = int(sys.argv[5]), int(sys.argv[6])
 bare_null, bare_cat, follow_same, slow = float(sys.argv[7]), float(sys.argv[8]), sys.argv[9], sys.argv[10]
 rss0, hwm, spew_line, gate_ticks = sys.argv[11], sys.argv[12], sys.argv[13], int(sys.argv[14])
+bare_fan, fan_cpu = float(sys.argv[15]), float(sys.argv[16])
 
 def load(path):
     d = {}
@@ -201,6 +218,10 @@ s0 = subs[0] if subs and subs[0] else {}
 print("WebSocket subscribers with every byte in order: %d of %d; follow reader: bytes %s, same as the log file: %s" % (
     ok, nsub, int(fol.get("bytes", 0)), follow_same))
 print("daemon closed %s slow WebSocket readers ('peer too slow' in its log)" % slow)
+if subs and subs[0]:
+    print("gate_log_chunk events per subscriber: %d (median), %.0f bytes of text each on average; %.1f%% of the messages are JSON overhead (keys, escapes)" % (
+        statistics.median(d["chunks"] for d in subs if d), statistics.median(d["bytes"] / d["chunks"] for d in subs if d and d["chunks"]),
+        100 * (1 - statistics.median(d["bytes"] / d["msg_bytes"] for d in subs if d and d["msg_bytes"]))))
 if s0.get("t_done"):
     print("gate_start -> gate_done: %.2f s (of it %.2f s from the first stamped line)" % (
         (s0["t_done"] - s0["t_start"]) / 1e9, (s0["t_done"] - s0["first_stamp"]) / 1e9))
@@ -209,12 +230,12 @@ if thrs:
         statistics.median(thrs), min(thrs), fthr))
     print("line latency p99: median over subscribers %.1f ms, worst %.1f ms; max %.1f ms; follow p99 %.1f ms (target p99 <= 100 ms)" % (
         statistics.median(p99s), max(p99s), max(maxs), fol.get("lat_p99_ms", -1)))
-print("daemon CPU: %.2f s for %.0f MB = %.3f s per 100 MB (target < 0.5); RSS %s kB before, peak %s kB" % (
-    cpu_s, mb, cpu_s / mb * 100, rss0, hwm))
+print("daemon CPU: %.2f s for %.0f MB = %.3f s per 100 MB (target < 0.5) = %.2fx the bare fan-out's %.3f; RSS %s kB before, peak %s kB" % (
+    cpu_s, mb, cpu_s / mb * 100, cpu_s / fan_cpu if fan_cpu else 0, fan_cpu / mb * 100, rss0, hwm))
 print("other CPU: the gate program %.2f s; WebSocket subscribers %.2f s together; follow's gate_sub %.2f s (curl not counted)" % (
     gate_ticks / clk, sum(d.get("cpu_s", 0) for d in subs), fol.get("cpu_s", 0)))
 if thrs:
-    print("== summary: median subscriber %.0f MB/s = %.2fx of 'program | cat > file' (%.0f MB/s), %.2fx of '> /dev/null' (%.0f MB/s); %d/%d subscribers complete; p99 %.1f ms; CPU %.3f s/100 MB" % (
-        statistics.median(thrs), statistics.median(thrs) / bare_cat, bare_cat, statistics.median(thrs) / bare_null, bare_null,
-        ok, nsub, max(p99s), cpu_s / mb * 100))
+    print("== summary: median subscriber %.0f MB/s = %.2fx of 'program | cat > file' (%.0f MB/s), %.2fx of the bare fan-out (%.0f MB/s); %d/%d subscribers complete; p99 %.1f ms; daemon CPU %.3f s/100 MB = %.2fx the bare fan-out's" % (
+        statistics.median(thrs), statistics.median(thrs) / bare_cat, bare_cat, statistics.median(thrs) / bare_fan, bare_fan,
+        ok, nsub, max(p99s), cpu_s / mb * 100, cpu_s / fan_cpu if fan_cpu else 0))
 EOF

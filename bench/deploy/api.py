@@ -20,7 +20,7 @@ accepted_s (t0 -> 202 read), first_node_s / last_node_s (t0 -> first / last
 deploy_ok), status (of the event, then checked with GET /promotes/ID),
 lo_bytes.  Exits 1 when a promote does not end "ok".
 """
-import http.client, json, queue, sqlite3, subprocess, sys, threading, time
+import http.client, json, os, queue, sqlite3, subprocess, sys, threading, time
 from urllib.parse import urlparse
 
 
@@ -55,8 +55,12 @@ def main():
     q = queue.Queue()
 
     def reader():
+        raw = open(os.environ["API_EVENTS_LOG"], "a") if os.environ.get("API_EVENTS_LOG") else None
         for line in sub.stdout:
             t = time.monotonic()
+            if raw:
+                raw.write(line)
+                raw.flush()
             try:
                 q.put((t, json.loads(line)))
             except ValueError:
@@ -85,8 +89,13 @@ def main():
                 sys.exit(1)
             if ev.get("promote_id") != pid:
                 continue
-            if ev.get("kind") == "deploy_ok":
-                nodes.append(t - t0)
+            # A node's deploy_start / deploy_ok / deploy_failed event carries
+            # "kind": "promote" or "rollback" in place of its own kind (see
+            # RESULTS.md): told apart by its deploy_id, a finished one by
+            # its outcome.
+            if "deploy_id" in ev:
+                if ev.get("outcome", {}).get("status") == "ok":
+                    nodes.append(t - t0)
             elif ev.get("kind") == final_kind:
                 end = (t, ev)
         b1 = lo_bytes()

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "core/strbuf.h"
+#include "core/strvec.h"
 
 struct store;
 struct topology;
@@ -213,6 +214,14 @@ json_t *store_deploys_json(struct store *st, const char *tier, const char *versi
 /* Promotes and rollbacks, newest first, by id (0: any) and tier (NULL: any). */
 json_t *store_promotes_json(
     struct store *st, int64_t id, const char *tier, int64_t limit, struct strbuf *err);
+
+/* What retention keeps (retain_releases = n): for tier, its current and
+ * previous versions and the newest n promoted to it; for tier NULL (the
+ * staged releases), every tier's current and previous, the newest n that
+ * reached any tier, and everything staged since the first tier's current.
+ * aside gets the versions whose latest promote failed (kept for inspection). */
+int store_retention(struct store *st, const char *tier, int64_t n, struct strvec *keep,
+    struct strvec *aside, struct strbuf *err);
 
 /* Append to the audit log. */
 int store_audit(struct store *st, const char *actor, const char *action, const char *tier,

@@ -175,3 +175,48 @@ store_promotes_json(
 
 	return stmt ? store_rows_json(st, stmt, err) : NULL;
 }
+
+/* Append column 0 of every row of stmt to out; 0 or -1. */
+static int
+store_strings(struct store *st, sqlite3_stmt *stmt, struct strvec *out, struct strbuf *err)
+{
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		strvec_push(out, (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, err, "read promotes");
+}
+
+int
+store_retention(struct store *st, const char *tier, int64_t n, struct strvec *keep,
+    struct strvec *aside, struct strbuf *err)
+{
+	/* tier NULL: every tier's current and previous, the newest n versions that
+	 * reached any tier, and what was staged after the first tier's current */
+	if (store_strings(st,
+	        store_prepare(st,
+	            "SELECT current_version FROM tier_state s JOIN tiers t ON t.id = s.tier_id "
+	            "WHERE current_version IS NOT NULL AND (?1 IS NULL OR t.name = ?1) UNION "
+	            "SELECT previous_version FROM tier_state s JOIN tiers t ON t.id = s.tier_id "
+	            "WHERE previous_version IS NOT NULL AND (?1 IS NULL OR t.name = ?1) UNION "
+	            "SELECT version FROM (SELECT p.version FROM promotes p JOIN tiers t ON t.id = "
+	            "p.tier_id WHERE p.kind = 'promote' AND p.status = 'ok' AND (?1 IS NULL OR "
+	            "t.name = ?1) GROUP BY p.version ORDER BY max(p.id) DESC LIMIT ?2) UNION "
+	            "SELECT version FROM versions WHERE ?1 IS NULL AND id >= coalesce((SELECT "
+	            "v.id FROM versions v JOIN tier_state s ON s.current_version = v.version "
+	            "JOIN tiers t ON t.id = s.tier_id ORDER BY t.position LIMIT 1), 0)",
+	            err, "si", tier, n),
+	        keep, err) == -1)
+		return -1;
+	/* versions whose latest promote (to tier, or anywhere) failed */
+	return store_strings(st,
+	    store_prepare(st,
+	        "SELECT p.version FROM promotes p JOIN tiers t ON t.id = p.tier_id WHERE "
+	        "p.kind = 'promote' AND (?1 IS NULL OR t.name = ?1) GROUP BY p.version HAVING "
+	        "max(p.id) = max(CASE WHEN p.status = 'failed' THEN p.id END)",
+	        err, "s", tier),
+	    aside, err);
+}

@@ -316,3 +316,36 @@ kill_during_promote() {
 	# the repair restarted the node on the recorded version
 	grep -q "^s-1 releases/$V $V\$" "$WS/restarts.log"
 }
+
+@test "retention: node and staged releases beyond retain_releases are pruned; a failed one is kept aside" {
+	sando_ws
+	start_stub
+	sando_config_demo "health_timeout_s = 2
+retain_releases = 2" "$(STAGING_KEYS="health_url = \"$STUB_URL\"
+restart = [\"$WS/restart.sh\"]" three_tiers '[]' s-1)"
+	sando_start
+	sando_demo_app
+	for v in 0.1.0 0.2.0 0.3.0 0.4.0; do
+		build_version $v
+		promote staging
+		[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	done
+	sleep 0.5 # pruning runs in the background
+	[ "$(ls "$WS/nodes/s-1/releases" | paste -sd,)" = 0.3.0,0.4.0 ]
+	[ "$(ls "$WS/releases" | paste -sd,)" = 0.3.0,0.4.0 ]
+	# 0.5.0 fails on the node, 0.6.0 goes through: 0.5.0 is kept aside there
+	build_version 0.5.0
+	touch "$WS/fail-s-1"
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = failed ]
+	rm "$WS/fail-s-1"
+	build_version 0.6.0
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	sleep 0.5
+	[ "$(ls "$WS/nodes/s-1/releases" | paste -sd,)" = 0.4.0,0.6.0 ]
+	[ "$(ls "$WS/nodes/s-1/failed" | paste -sd,)" = 0.5.0 ]
+	[ "$(readlink "$WS/nodes/s-1/current")" = releases/0.6.0 ]
+	# staged: current and previous of every tier, and the failed one for inspection
+	[ "$(ls "$WS/releases" | paste -sd,)" = 0.4.0,0.5.0,0.6.0 ]
+}

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "daemon/deploy/promote_int.h"
+#include "daemon/deploy/retention.h"
 #include "daemon/events.h"
 #include "daemon/gates/gates.h"
 #include "daemon/node_verify.h"
@@ -278,6 +279,8 @@ pr_finish(struct promote *pr, int ok, const char *error)
 	log_info("%s %lld of tier '%s' to '%s': %s", kind_name(pr), (long long)pr->id,
 	    pr->tier->name, pr->version, ok ? "ok" : "failed");
 	pr_unlock(pr);
+	if (ok && pr->kind == PROMOTE && !d->stopping)
+		retention_run(d, pr->tier, pr->log_path);
 	if (ok && pr->tier->post_deploy.nr > 0 && !d->stopping)
 		run_hook(pr, &pr->tier->post_deploy, post_deploy_done);
 	if (ok && !d->stopping && gates_start(d, pr->tier, pr->version, 0, &err) == -1)
