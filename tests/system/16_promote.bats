@@ -349,3 +349,23 @@ restart = [\"$WS/restart.sh\"]" three_tiers '[]' s-1)"
 	# staged: current and previous of every tier, and the failed one for inspection
 	[ "$(ls "$WS/releases" | paste -sd,)" = 0.4.0,0.5.0,0.6.0 ]
 }
+
+@test "boot_smoke on a promoted tier watches its nodes' health for its seconds" {
+	STAGING_GATES='[ { kind = "boot_smoke", seconds = 2 } ]'
+	start_promote_demo '[]' s-1 s-2
+	build_version $V
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	o=$(run_of "$(wait_gates staging $V 1)" boot_smoke | jq -c .outcome)
+	[ "$(echo "$o" | jq -r .note.kind)" = stayed_up ]
+	# nothing was started on the controller for it
+	! grep -q "starting '" "$WS/logs/gates/1.log"
+	grep -q "must answer 2xx" "$WS/logs/gates/1.log"
+	build_version $V2
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	echo 503 >"$WS/health.status"
+	o=$(run_of "$(wait_gates staging $V2 1)" boot_smoke | jq -c .outcome)
+	[ "$(echo "$o" | jq -r .status)" = failed ]
+	[[ "$(echo "$o" | jq -r .failure.message)" == "health check failed: node 's-1'"*"answered 503"* ]]
+}

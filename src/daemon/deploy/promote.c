@@ -283,7 +283,9 @@ pr_finish(struct promote *pr, int ok, const char *error)
 		retention_run(d, pr->tier, pr->log_path);
 	if (ok && pr->tier->post_deploy.nr > 0 && !d->stopping)
 		run_hook(pr, &pr->tier->post_deploy, post_deploy_done);
-	if (ok && !d->stopping && gates_start(d, pr->tier, pr->version, 0, &err) == -1)
+	if (ok && !d->stopping &&
+	    gates_start(d, pr->tier, pr->version, store_version_build(d->store, pr->version, &err),
+	        &err) == -1)
 		log_warnx("tier '%s': gates not started: %s", pr->tier->name, err.buf);
 	gates_burn_in_schedule(d);
 	strbuf_release(&err);

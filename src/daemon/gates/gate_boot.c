@@ -174,6 +174,21 @@ boot_argv(struct gate_run *r, struct strvec *argv)
 		strvec_push(argv, r->g->args.v[i]);
 }
 
+/* A promoted tier with nodes and a health_url: its nodes already run the
+ * version, so boot_smoke watches them instead of starting the binary here. */
+static int
+boot_on_nodes(const struct gate_run *r)
+{
+	return r->tier != &r->d->topo.tiers[0] && r->tier->nnodes > 0 && r->tier->health_url;
+}
+
+static void
+boot_cancel(struct gate_run *r)
+{
+	if (boot_on_nodes(r))
+		gate_boot_nodes_cancel(r);
+}
+
 static void
 boot_start(struct gate_run *r)
 {
@@ -183,8 +198,13 @@ boot_start(struct gate_run *r)
 	struct outcome o;
 	struct stat st;
 	double window = (double)r->g->seconds;
-	int port = free_port();
+	int port;
 
+	if (boot_on_nodes(r)) {
+		gate_boot_nodes_start(r);
+		return;
+	}
+	port = free_port();
 	if (stat(r->release_dir, &st) != 0) {
 		memset(&o, 0, sizeof(o));
 		gate_run_log(r, "release directory '%s' is missing", r->release_dir);
@@ -231,4 +251,4 @@ boot_start(struct gate_run *r)
 	strbuf_release(&err);
 }
 
-const struct gate_runner gate_runner_boot_smoke = {GATE_BOOT_SMOKE, boot_start, NULL};
+const struct gate_runner gate_runner_boot_smoke = {GATE_BOOT_SMOKE, boot_start, boot_cancel};

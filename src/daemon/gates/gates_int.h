@@ -110,6 +110,11 @@ int gate_run_spawn(struct gate_run *run, const char *const *argv, const char *cw
 void gate_run_raw(struct gate_run *run, const struct proc_result *res, uint64_t from,
     struct gate_raw *raw, struct strbuf *buf);
 
+/* gate_boot_nodes.c: boot_smoke on a promoted tier's nodes (their
+ * health_url for `seconds`), and its cancel. */
+void gate_boot_nodes_start(struct gate_run *run);
+void gate_boot_nodes_cancel(struct gate_run *run);
+
 /* The size of the run's log file now (where the next program's output starts). */
 uint64_t gate_run_log_size(const struct gate_run *run);
 
