@@ -23,7 +23,7 @@ node() {
 three_tiers() {
 	local gates=$1; shift
 	printf '[[tier]]\nname = "build"\ngates = %s\n' "$gates"
-	printf '[[tier]]\nname = "staging"\ncanary = "sequential"\n%s\n' "${STAGING_KEYS:-}"
+	printf '[[tier]]\nname = "staging"\n%s\n' "${STAGING_KEYS:-canary = \"sequential\"}"
 	printf 'gates = %s\n' "${STAGING_GATES:-[]}"
 	for n in "$@"; do node "$n"; done
 	printf '[[tier]]\nname = "prod"\n'
@@ -368,4 +368,37 @@ restart = [\"$WS/restart.sh\"]" three_tiers '[]' s-1)"
 	o=$(run_of "$(wait_gates staging $V2 1)" boot_smoke | jq -c .outcome)
 	[ "$(echo "$o" | jq -r .status)" = failed ]
 	[[ "$(echo "$o" | jq -r .failure.message)" == "health check failed: node 's-1'"*"answered 503"* ]]
+}
+
+@test "parallel canary: at most max_parallel nodes at once; a failure switches every switched node back" {
+	STAGING_KEYS='canary = "parallel"
+max_parallel = 2'
+	start_promote_demo '[]' p-1 p-2 p-3 p-4
+	# restarts take a moment and record how many run at once
+	cat >"$WS/slow.sh" <<'EOT'
+#!/bin/sh
+ws=$(dirname "$0")
+mkdir "$ws/running.$SANDO_NODE"
+ls -d "$ws"/running.* | wc -l >>"$ws/concurrency.log"
+sleep 0.3
+rmdir "$ws/running.$SANDO_NODE"
+[ -e "$ws/fail-restart-$SANDO_NODE" ] && [ "$SANDO_VERSION" = 0.2.0 ] && exit 1
+exec "$ws/restart.sh"
+EOT
+	chmod +x "$WS/slow.sh"
+	sed -i "s#restart = \[\"$WS/restart.sh\"\]#restart = [\"$WS/slow.sh\"]#" "$WS/sando.toml"
+	sando_stop; sando_start
+	build_version $V
+	promote staging
+	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+	[ "$(sort -n "$WS/concurrency.log" | tail -1)" = 2 ]
+	for n in p-1 p-2 p-3 p-4; do [ "$(readlink "$WS/nodes/$n/current")" = "releases/$V" ]; done
+	build_version $V2
+	touch "$WS/fail-restart-p-3"
+	promote staging
+	p=$(wait_promote "$(echo "$BODY" | jq -r .promote_id)")
+	[ "$(echo "$p" | jq -r .status)" = failed ]
+	[ "$(echo "$p" | jq -r '.deploys[] | select(.node == "p-3") | .outcome.failure.kind')" = restart_failed ]
+	for n in p-1 p-2 p-3 p-4; do [ "$(readlink "$WS/nodes/$n/current")" = "releases/$V" ]; done
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[1].current_version')" = $V ]
 }
