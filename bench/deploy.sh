@@ -1,39 +1,60 @@
 #!/bin/bash
 # Deploy benchmark (issue 5): a real sandod promotes a bundle shaped like a
 # real one (a 133 MB and a 25 MB binary, 300 small static files, 100 docs) to
-# a tier of 10 nodes, against the bare tools doing the same in the same run:
+# tiers of 10 nodes, against the bare tools doing the same in the same run:
 # per node, all nodes in parallel, `rsync -a --delete [--link-dest=../<prev>]`
 # + `ln -s releases/<v> current.new` + `mv -T current.new current`.
 #
 # Steps, each timed on both sides (sando: from just before the POST to the
 # arrival of the promote_complete / rollback event on `sando events --json`,
-# see bench/deploy/api.py):
+# see bench/deploy/api.py; bare: from the first fork to the last exit):
 #   1. version 1 to 10 local nodes (directories);
-#   2. version 2 (41 scattered 64 KiB blocks = 2% of the big binary and 3
-#      assets changed) to the same nodes;
-#   3. version 2 to 10 ssh nodes (one sshd on loopback, tests/system/sshd.bash,
-#      each node its own release_root; version 1 went there first); the bare
-#      tools open their own connections (rsync -e ssh, then ssh for ln + mv);
-#      bytes on the loopback interface for both, and rsync's own --stats;
+#   2. version 2 (41 scattered 64 KiB blocks = 2% of the big binary, and 3
+#      assets, changed) to the same nodes;
+#   3. versions 1 and 2 to 10 ssh nodes (one sshd on loopback,
+#      tests/system/sshd.bash, each node its own release_root); sandod's ssh
+#      masters are closed before each ssh promote, so it opens its
+#      connections like the first promote of the day; the bare tools open
+#      their own (rsync -e ssh, then ssh for ln + mv); bytes on the loopback
+#      interface for both, and rsync's own --stats for the bare tools;
 #   4. rollback of the 10 local nodes, ROLLBACKS times back and forth;
 #   5. disk used by a node holding both versions (du counts hard links once);
-#   6. the same with `verify = "sha256"` on the tier (tiers local-sha256 and
-#      ssh-sha256, fresh nodes);
-#   7. the same three local steps with Ansible (ansible.posix.synchronize +
-#      community.general.deploy_helper, forks = 10, connection local), when
-#      ansible-playbook is installed (Debian's `ansible`).
-# The bare tools run twice per step, just before (A) and just after (B) sando,
-# each into nodes of their own, from the staged release directories
-# (<release_root>/<version>/, the same files and times sando sends); ratios
-# are against their mean.  `sync` before every timed run.
+#   6. the same with `verify = "sha256"` on the tier (one run each, local
+#      and ssh);
+#   7. the three local steps with Ansible (ansible.posix.synchronize +
+#      community.general.deploy_helper, forks = 10, connection local; one
+#      run each), when ansible-playbook is installed (Debian's `ansible`).
+# Each comparison runs REPS times, sando and the bare tools alternating
+# which goes first, each run into nodes of its own (sando: one tier per run);
+# the bare tools copy the staged release directories (<release_root>/<v>/,
+# the same files and times sando sends).  `sync` before every timed run.
+# Figures are medians over the runs, ratios medians over medians.
+# Needs about 30 GB of disk in TMPDIR with REPS=3 (sets of 10 nodes are
+# removed once their last step is done).
 # Prints figures, never fails on them (only when a deploy itself fails).
 #
 # usage: bench/deploy.sh [BUILD_DIR]
-#   env: NODES (10), ROLLBACKS (10), ANSIBLE (1; 0 skips it)
+#   env: REPS (3), NODES (10), ROLLBACKS (10), ANSIBLE (1; 0 skips it),
+#        KEEP (set: keep the workspace), STRACE (set: sandod runs under
+#        strace -f, execve and exit_group only, into the workspace: for
+#        diagnosis, not for figures)
 set -eu
+# Loopback bytes are counted on "lo": when root, the bench re-runs itself in a
+# network namespace of its own (unshare --net), whose lo carries only its
+# traffic; otherwise other programs' loopback traffic counts too.
+if [ -z "${SANDO_BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+	exec unshare --net env SANDO_BENCH_NETNS=1 bash "$0" "$@"
+fi
+if [ "${SANDO_BENCH_NETNS:-}" = 1 ]; then
+	ip link set lo up
+	netns="a network namespace of its own"
+else
+	netns="the machine's loopback, shared with other programs (not root: no unshare --net)"
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 case $build in /*) ;; *) build="$top/$build" ;; esac
+reps=${REPS:-3}
 nodes=${NODES:-10}
 rollbacks=${ROLLBACKS:-10}
 sandod=$build/src/daemon/sandod
@@ -49,11 +70,13 @@ ws=$(mktemp -d "${TMPDIR:-/tmp}/sando-bench-deploy.XXXXXX")
 pid=
 cleanup() {
 	set +e
-	local s
+	local s c
 	for s in "$ws"/work/ssh/*; do
 		[ -S "$s" ] && ssh -o ControlPath="$s" -O exit x >/dev/null 2>&1
 	done
 	if [ -n "$pid" ]; then
+		# under STRACE, $pid is strace's: stop its child, sandod
+		for c in $(pgrep -P "$pid"); do kill "$c" 2>/dev/null; done
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	fi
@@ -153,9 +176,9 @@ tier_block() { # name kind(local|ssh) [verify]
 	[ -z "${3:-}" ] || printf 'verify = "%s"\n' "$3"
 	for i in $(seq "$nodes"); do
 		if [ "$2" = local ]; then
-			node_block "$1-$i" local "$ws/nodes/$1/n$i"
+			node_block "$1-n$i" local "$ws/nodes/$1/n$i"
 		else
-			node_block "$1-$i" "$SSH_TARGET" "$ws/nodes/$1/n$i"
+			node_block "$1-n$i" "$SSH_TARGET" "$ws/nodes/$1/n$i"
 		fi
 	done
 }
@@ -179,14 +202,21 @@ command = ["sh", "build.sh"]
 artifact_dir = "out"
 version_from = "VERSION"
 EOT
+# a chain: every tier's predecessor has the version before it is promoted
 {
 	printf '[repo]\nbare_path = "%s/repo.git"\n[[tier]]\nname = "build"\n' "$ws"
-	tier_block local local
-	tier_block ssh ssh
+	for r in $(seq "$reps"); do tier_block "local-$r" local; done
+	for r in $(seq "$reps"); do tier_block "ssh-$r" ssh; done
 	tier_block local-sha256 local sha256
 	tier_block ssh-sha256 ssh sha256
 } >"$ws/sando.toml"
-"$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
+if [ -n "${STRACE:-}" ]; then
+	# diagnosis: when each program sandod runs starts and ends
+	strace -f -ttt -q --seccomp-bpf -e trace=execve,exit_group -o "$ws/strace" \
+	    "$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
+else
+	"$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
+fi
 pid=$!
 for _ in $(seq 200); do grep -q 'ready: listening' "$ws/sandod.log" && break; sleep 0.05; done
 port=$(sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' "$ws/sandod.log")
@@ -221,32 +251,6 @@ close_masters() {
 	sleep 0.2
 }
 
-# sando_step key action tier [repeat]: run api.py, keep its JSON lines
-sando_step() {
-	local out=$ws/api.$1
-	sync
-	if ! API_EVENTS_LOG=$ws/events.jsonl python3 "$top/bench/deploy/api.py" "$sando" "$url" "$ws/sando.db" "$2" "$3" "${4:-1}" >"$out"; then
-		echo "bench: $2 of tier $3 failed:"
-		cat "$out"
-		tail -20 "$ws/sandod.log"
-		exit 1
-	fi
-	python3 - "$out" "$1" >>"$res" <<'EOF'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-k = sys.argv[2]
-tot = [r["total_s"] for r in rows]
-print("%s %.4f" % (k, statistics.median(tot)))
-print("%s_max %.4f" % (k, max(tot)))
-print("%s_min %.4f" % (k, min(tot)))
-print("%s_accepted %.4f" % (k, statistics.median(r["accepted_s"] for r in rows)))
-if rows[0].get("last_node_s") is not None:
-    print("%s_first_node %.4f" % (k, rows[0]["first_node_s"]))
-    print("%s_last_node %.4f" % (k, rows[0]["last_node_s"]))
-print("%s_lo %d" % (k, rows[0]["lo_bytes"]))
-EOF
-}
-
 # check_nodes dir version: every node's current points at the version, and
 # node 1's files are the staged release's
 check_nodes() {
@@ -264,9 +268,36 @@ check_nodes() {
 	}
 }
 
+# sando_step key action tier [repeat]: run api.py, keep its figures
+sando_step() {
+	local key=$1 out=$ws/api.$1
+	sync
+	if ! API_EVENTS_LOG=$ws/events.jsonl python3 "$top/bench/deploy/api.py" \
+		"$sando" "$url" "$ws/sando.db" "$2" "$3" "${4:-1}" >"$out"; then
+		echo "bench: $2 of tier $3 failed:"
+		cat "$out"
+		tail -20 "$ws/sandod.log"
+		exit 1
+	fi
+	python3 - "$out" "$key" >>"$res" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+k, _, rep = sys.argv[2].partition("#")
+for i, r in enumerate(rows):
+    sfx = "#%d" % (i + 1) if len(rows) > 1 else ("#" + rep if rep else "")
+    print("%s%s %.4f" % (k, sfx, r["total_s"]))
+    print("%s_accepted%s %.4f" % (k, sfx, r["accepted_s"]))
+    if r.get("last_node_s") is not None:
+        print("%s_first_node%s %.4f" % (k, sfx, r["first_node_s"]))
+        print("%s_last_node%s %.4f" % (k, sfx, r["last_node_s"]))
+    print("%s_lo%s %d" % (k, sfx, r["lo_bytes"]))
+EOF
+}
+
 # --- the bare tools ---------------------------------------------------------------
 # bare key dir version [link-dest version] [ssh]: per node, in parallel:
-# rsync + ln -s + mv -T; locally or over ssh (each command its own connection)
+# rsync + ln -s + mv -T; locally or over ssh (each command its own connection).
+# The nodes' releases/ directories are made before the clock starts.
 bare() {
 	local key=$1 dir=$2 v=$3 prev=${4:-} over=${5:-} i d t0 b0 fail=0
 	local pids=()
@@ -289,11 +320,12 @@ bare() {
 	done
 	for p in "${pids[@]}"; do wait "$p" || fail=1; done
 	put "$key" "$(since "$t0")"
-	put "${key}_lo" $(($(lo_bytes) - b0))
+	put "${key%%#*}_lo${key#"${key%%#*}"}" $(($(lo_bytes) - b0))
 	[ "$fail" = 0 ] || { echo "bench: bare $key failed"; exit 1; }
 	if [ -n "$over" ]; then
-		put "${key}_rsync_sent" "$(cat "$ws"/stats."$key".* | sed -n 's/^Total bytes sent: //p' | tr -d , | paste -sd+ | bc)"
-		put "${key}_rsync_recv" "$(cat "$ws"/stats."$key".* | sed -n 's/^Total bytes received: //p' | tr -d , | paste -sd+ | bc)"
+		put "${key%%#*}_rsync_sent${key#"${key%%#*}"}" "$(sed -n 's/^Total bytes sent: //p' "$ws"/stats."$key".* | tr -d , | paste -sd+ | bc)"
+		put "${key%%#*}_rsync_recv${key#"${key%%#*}"}" "$(sed -n 's/^Total bytes received: //p' "$ws"/stats."$key".* | tr -d , | paste -sd+ | bc)"
+		rm -f "$ws"/stats."$key".*
 	fi
 	check_nodes "$dir" "$v"
 }
@@ -342,28 +374,53 @@ ansible_step() {
 	put "$1" "$(since "$t0")"
 }
 
-echo "== deploy: $nodes nodes, bundle $bundle_bytes bytes (133 MB + 25 MB binaries, 300 assets, 100 docs)," \
-    "version 2 changes $changed_bytes bytes of the big binary ($nchanged x 64 KiB) and 3 assets; $(nproc) cores"
+# One comparison, REPS times, alternating which side goes first.
+# local_pair version [prev]; ssh_pair version [prev]
+local_pair() {
+	local r v=$1 prev=${2:-} tag=v${1%%.*}
+	for r in $(seq "$reps"); do
+		say "$tag local, run $r of $reps"
+		[ $((r % 2)) -eq 1 ] && bare "bare_${tag}_local#$r" "$ws/bare/local-$r" "$v" "$prev"
+		sando_step "sando_${tag}_local#$r" promote "local-$r"
+		check_nodes "$ws/nodes/local-$r" "$v"
+		[ $((r % 2)) -eq 0 ] && bare "bare_${tag}_local#$r" "$ws/bare/local-$r" "$v" "$prev"
+		# a run's nodes are kept for the next step only where needed
+		if [ -n "$prev" ] && [ "$r" -gt 1 ]; then rm -rf "$ws/bare/local-$r" "$ws/nodes/local-$r"; fi
+	done
+}
+ssh_pair() {
+	local r v=$1 prev=${2:-} tag=v${1%%.*}
+	for r in $(seq "$reps"); do
+		say "$tag ssh, run $r of $reps"
+		[ $((r % 2)) -eq 1 ] && bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
+		close_masters
+		sando_step "sando_${tag}_ssh#$r" promote "ssh-$r"
+		check_nodes "$ws/nodes/ssh-$r" "$v"
+		[ $((r % 2)) -eq 0 ] && bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
+		if [ -n "$prev" ] && [ "$r" -gt 1 ]; then rm -rf "$ws/bare/ssh-$r" "$ws/nodes/ssh-$r"; fi
+	done
+}
+
+echo "== deploy: $nodes nodes, $reps runs per comparison, loopback: $netns; bundle $bundle_bytes bytes" \
+    "(133 MB + 25 MB binaries, 300 assets, 100 docs); version 2 changes $changed_bytes bytes of the big binary" \
+    "($nchanged x 64 KiB) and 3 assets; $(nproc) cores"
 
 # --- version 1 ------------------------------------------------------------------------
 build_version "$V1"
-say "v1 local"
-bare bare_v1_local_a "$ws/bare-a" "$V1"
-sando_step sando_v1_local promote local
-check_nodes "$ws/nodes/local" "$V1"
-[ "$use_ansible" = 0 ] || ansible_step ansible_v1 ansible-deploy.yml "$V1"
-[ "$use_ansible" = 0 ] || check_nodes "$ws/nodes/ansible" "$V1"
-bare bare_v1_local_b "$ws/bare-b" "$V1"
-say "v1 ssh"
-bare bare_v1_ssh_a "$ws/bare-ssh-a" "$V1" "" ssh
-sando_step sando_v1_ssh promote ssh
-check_nodes "$ws/nodes/ssh" "$V1"
-bare bare_v1_ssh_b "$ws/bare-ssh-b" "$V1" "" ssh
+local_pair "$V1"
+if [ "$use_ansible" = 1 ]; then
+	say "v1 ansible"
+	ansible_step ansible_v1 ansible-deploy.yml "$V1"
+	check_nodes "$ws/nodes/ansible" "$V1"
+fi
+ssh_pair "$V1"
 say "v1 local, verify = sha256"
 sando_step sando_v1_local_sha promote local-sha256
+check_nodes "$ws/nodes/local-sha256" "$V1"
 say "v1 ssh, verify = sha256"
-sando_step sando_v1_ssh_sha promote ssh-sha256
 close_masters
+sando_step sando_v1_ssh_sha promote ssh-sha256
+check_nodes "$ws/nodes/ssh-sha256" "$V1"
 
 # --- version 2 ------------------------------------------------------------------------
 for i in 7 150 299; do
@@ -373,25 +430,22 @@ done
 echo "$V2" >"$app/VERSION"
 commit v2
 build_version "$V2"
-say "v2 local"
-bare bare_v2_local_a "$ws/bare-a" "$V2" "$V1"
-sando_step sando_v2_local promote local
-check_nodes "$ws/nodes/local" "$V2"
-[ "$use_ansible" = 0 ] || ansible_step ansible_v2 ansible-deploy.yml "$V2"
-[ "$use_ansible" = 0 ] || check_nodes "$ws/nodes/ansible" "$V2"
-bare bare_v2_local_b "$ws/bare-b" "$V2" "$V1"
-say "v2 ssh"
-close_masters
-bare bare_v2_ssh_a "$ws/bare-ssh-a" "$V2" "$V1" ssh
-sando_step sando_v2_ssh promote ssh
-check_nodes "$ws/nodes/ssh" "$V2"
-bare bare_v2_ssh_b "$ws/bare-ssh-b" "$V2" "$V1" ssh
+local_pair "$V2" "$V1"
+if [ "$use_ansible" = 1 ]; then
+	say "v2 ansible"
+	ansible_step ansible_v2 ansible-deploy.yml "$V2"
+	check_nodes "$ws/nodes/ansible" "$V2"
+fi
+ssh_pair "$V2" "$V1"
 say "v2 local, verify = sha256"
 sando_step sando_v2_local_sha promote local-sha256
+check_nodes "$ws/nodes/local-sha256" "$V2"
+rm -rf "$ws/nodes/local-sha256"
 say "v2 ssh, verify = sha256"
 close_masters
 sando_step sando_v2_ssh_sha promote ssh-sha256
 check_nodes "$ws/nodes/ssh-sha256" "$V2"
+rm -rf "$ws/nodes/ssh-sha256"
 
 # --- disk ------------------------------------------------------------------------------
 # du counts a hard-linked file once per invocation: "releases" = both versions;
@@ -404,10 +458,10 @@ disk() { # key node-dir
 	put "disk_$1_files" "$(find "$2/releases/$V2" -type f | wc -l)"
 }
 sync
-disk sando "$ws/nodes/local/n1"
-disk bare "$ws/bare-a/n1"
-disk sando_ssh "$ws/nodes/ssh/n1"
-disk bare_ssh "$ws/bare-ssh-a/n1"
+disk sando "$ws/nodes/local-1/n1"
+disk bare "$ws/bare/local-1/n1"
+disk sando_ssh "$ws/nodes/ssh-1/n1"
+disk bare_ssh "$ws/bare/ssh-1/n1"
 [ "$use_ansible" = 0 ] || disk ansible "$ws/nodes/ansible/n1"
 
 # --- rollback --------------------------------------------------------------------------
@@ -416,19 +470,19 @@ for r in $(seq "$rollbacks"); do
 	v=$V1
 	[ $((r % 2)) -eq 0 ] && v=$V2
 	t0=$(now)
-	bare_swap "$ws/bare-a" "$v"
-	echo "$(since "$t0")" >>"$ws/bare_rb"
+	bare_swap "$ws/bare/local-1" "$v"
+	put "bare_rollback#$r" "$(since "$t0")"
 	sleep 0.1
 done
-put bare_rollback "$(sort -n "$ws/bare_rb" | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
-sando_step sando_rollback rollback local "$rollbacks"
+sando_step sando_rollback rollback local-1 "$rollbacks"
 if [ "$use_ansible" = 1 ]; then
+	say "rollback ansible"
 	ansible_step ansible_rollback ansible-rollback.yml "$V1"
 	check_nodes "$ws/nodes/ansible" "$V1"
 fi
 say "rollback ssh x $rollbacks (masters closed before the first)"
 close_masters
-sando_step sando_rollback_ssh rollback ssh "$rollbacks"
+sando_step sando_rollback_ssh rollback ssh-1 "$rollbacks"
 
 # node events whose JSON "kind" is the promote's kind, not deploy_* (see api.py)
 put events_node "$(jq -s '[.[] | select(.deploy_id)] | length' "$ws/events.jsonl")"
@@ -436,69 +490,71 @@ put events_node_clobbered "$(jq -s '[.[] | select(.deploy_id and (.kind == "prom
 put events_table_deploy "$(sqlite3 "$ws/sando.db" "SELECT count(*) FROM events WHERE kind LIKE 'deploy_%' AND json_extract(body_json, '\$.kind') IN ('promote', 'rollback')")"
 
 # --- report ----------------------------------------------------------------------------------
-python3 - "$res" "$nodes" "$rollbacks" "$use_ansible" <<'EOF'
-import sys
-r = {}
+python3 - "$res" "$nodes" "$reps" "$rollbacks" "$use_ansible" <<'EOF'
+import statistics, sys
+runs = {}
 for line in open(sys.argv[1]):
     k, v = line.split()
-    r[k] = float(v)
-nodes, rollbacks, ansible = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+    name, _, rep = k.partition("#")
+    runs.setdefault(name, []).append(float(v))
+nodes, reps, rollbacks, ansible = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+med = lambda k: statistics.median(runs[k])
+one = lambda k: runs[k][0]
+ls = lambda k, f="%.2f": " ".join(f % x for x in runs[k])
 MB = 1e6
-def bare(k):
-    return (r[k + "_a"] + r[k + "_b"]) / 2
 print()
-print("staging (push -> first tier has it): v1 %.2f s, v2 %.2f s" % (r["stage_1.0.0"], r["stage_2.0.0"]))
+print("staging (push -> first tier has it): v1 %.2f s, v2 %.2f s" % (one("stage_1.0.0"), one("stage_2.0.0")))
 print()
-print("step                      | bare A  | bare B  | sando   | sando/bare | sha256  | sha256/bare | nodes done (first..last)")
-for name, b, s, sha in [("v1, local", "bare_v1_local", "sando_v1_local", "sando_v1_local_sha"),
-                        ("v2, local", "bare_v2_local", "sando_v2_local", "sando_v2_local_sha"),
-                        ("v1, ssh", "bare_v1_ssh", "sando_v1_ssh", "sando_v1_ssh_sha"),
-                        ("v2, ssh", "bare_v2_ssh", "sando_v2_ssh", "sando_v2_ssh_sha")]:
-    m = bare(b)
-    print("%-25s | %6.3fs | %6.3fs | %6.3fs | %9.2fx | %6.3fs | %10.2fx | %.2f..%.2f s" % (
-        name, r[b + "_a"], r[b + "_b"], r[s], r[s] / m, r[sha], r[sha] / m,
-        r[s + "_first_node"], r[s + "_last_node"]))
+print("time in s; each run's figure, then the median; sando: POST -> promote_complete (last node's deploy_ok)")
+print("step      | bare tools                  | sando                       | sando/bare | sha256 (1 run) | sha256/bare")
+for name, tag in [("v1 local", "v1_local"), ("v2 local", "v2_local"), ("v1 ssh", "v1_ssh"), ("v2 ssh", "v2_ssh")]:
+    b, s, sha = "bare_" + tag, "sando_" + tag, "sando_%s_sha" % tag
+    print("%-9s | %-18s = %6.3f | %-18s = %6.3f | %9.2fx | %6.3f (%+.2f) | %10.2fx" % (
+        name, ls(b), med(b), ls(s), med(s), med(s) / med(b), one(sha), one(sha) - med(s), one(sha) / med(b)))
+print("  sando, last node's deploy_ok: " + "; ".join("%s %s" % (t, ls("sando_%s_last_node" % t)) for t in ["v1_local", "v2_local", "v1_ssh", "v2_ssh"]))
 print()
-print("v2 over ssh, bytes on the loopback interface (both directions, headers included):")
-print("  bare A %.2f MB, bare B %.2f MB; sando %.2f MB (%.3fx of their mean); sando with sha256 %.2f MB" % (
-    r["bare_v2_ssh_a_lo"] / MB, r["bare_v2_ssh_b_lo"] / MB, r["sando_v2_ssh_lo"] / MB,
-    r["sando_v2_ssh_lo"] / ((r["bare_v2_ssh_a_lo"] + r["bare_v2_ssh_b_lo"]) / 2),
-    r["sando_v2_ssh_sha_lo"] / MB))
-print("  rsync --stats of the bare runs, all %d nodes: sent %.2f MB, received %.2f MB (A); sent %.2f MB, received %.2f MB (B)" % (
-    nodes, r["bare_v2_ssh_a_rsync_sent"] / MB, r["bare_v2_ssh_a_rsync_recv"] / MB,
-    r["bare_v2_ssh_b_rsync_sent"] / MB, r["bare_v2_ssh_b_rsync_recv"] / MB))
-print("  v1 over ssh: bare A %.1f MB, sando %.1f MB on loopback" % (r["bare_v1_ssh_a_lo"] / MB, r["sando_v1_ssh_lo"] / MB))
+print("v2 over ssh, bytes on the loopback interface (both directions, headers included), all %d nodes:" % nodes)
+print("  bare tools %s MB (median %.2f); sando %s MB (median %.2f): %.3fx; sando with sha256 %.2f MB" % (
+    " ".join("%.2f" % (x / MB) for x in runs["bare_v2_ssh_lo"]),
+    med("bare_v2_ssh_lo") / MB, " ".join("%.2f" % (x / MB) for x in runs["sando_v2_ssh_lo"]),
+    med("sando_v2_ssh_lo") / MB, med("sando_v2_ssh_lo") / med("bare_v2_ssh_lo"), one("sando_v2_ssh_sha_lo") / MB))
+print("  rsync --stats of the bare tools' runs: sent %.2f MB, received %.2f MB (median)" % (
+    med("bare_v2_ssh_rsync_sent") / MB, med("bare_v2_ssh_rsync_recv") / MB))
+print("  v1 over ssh: bare tools %.1f MB, sando %.1f MB on loopback (%.3fx); rsync sent %.1f MB" % (
+    med("bare_v1_ssh_lo") / MB, med("sando_v1_ssh_lo") / MB, med("sando_v1_ssh_lo") / med("bare_v1_ssh_lo"),
+    med("bare_v1_ssh_rsync_sent") / MB))
 print()
 print("disk on node 1 after v2 (du -B1; hard links counted once):")
 print("  who        | both versions | v2 adds   | apparent (both) | v2 files hard-linked")
 for who in ["sando", "bare", "sando_ssh", "bare_ssh"] + (["ansible"] if ansible else []):
     print("  %-10s | %10.2f MB | %6.2f MB | %12.2f MB | %d of %d" % (
-        who, r["disk_%s_both" % who] / MB, r["disk_%s_v2" % who] / MB,
-        r["disk_%s_apparent" % who] / MB, r["disk_%s_linked" % who], r["disk_%s_files" % who]))
+        who, one("disk_%s_both" % who) / MB, one("disk_%s_v2" % who) / MB,
+        one("disk_%s_apparent" % who) / MB, one("disk_%s_linked" % who), one("disk_%s_files" % who)))
 print()
-print("rollback, %d nodes, median of %d (API call -> 'rollback' event): local %.1f ms (min %.1f, max %.1f; 202 after %.1f ms);"
-      " ssh %.1f ms (max %.1f); bare ln -s + mv -T in parallel %.1f ms" % (
-    nodes, rollbacks, r["sando_rollback"] * 1e3, r["sando_rollback_min"] * 1e3, r["sando_rollback_max"] * 1e3,
-    r["sando_rollback_accepted"] * 1e3, r["sando_rollback_ssh"] * 1e3, r["sando_rollback_ssh_max"] * 1e3,
-    r["bare_rollback"] * 1e3))
+ms = lambda k: " ".join("%.1f" % (x * 1e3) for x in runs[k])
+print("rollback, %d nodes, %d times (ms): sando local (API call -> 'rollback' event) %s; median %.1f, max %.1f; 202 after %.1f (median)" % (
+    nodes, rollbacks, ms("sando_rollback"), med("sando_rollback") * 1e3, max(runs["sando_rollback"]) * 1e3,
+    med("sando_rollback_accepted") * 1e3))
+print("  sando ssh (first with its masters closed) %s; median %.1f" % (ms("sando_rollback_ssh"), med("sando_rollback_ssh") * 1e3))
+print("  bare ln -s + mv -T, %d in parallel: %s; median %.1f" % (nodes, ms("bare_rollback"), med("bare_rollback") * 1e3))
 if ansible:
     print()
-    print("Ansible (synchronize + deploy_helper, forks=%d, connection local): v1 %.2f s (%.2fx bare), v2 %.2f s (%.2fx bare),"
-          " rollback %.2f s (%.0fx bare); sando/ansible: v1 %.2f, v2 %.2f, rollback %.3f" % (
-        nodes, r["ansible_v1"], r["ansible_v1"] / bare("bare_v1_local"), r["ansible_v2"], r["ansible_v2"] / bare("bare_v2_local"),
-        r["ansible_rollback"], r["ansible_rollback"] / r["bare_rollback"],
-        r["sando_v1_local"] / r["ansible_v1"], r["sando_v2_local"] / r["ansible_v2"], r["sando_rollback"] / r["ansible_rollback"]))
+    print("Ansible (synchronize + deploy_helper, forks=%d, connection local; one run each): v1 %.2f s (%.2fx bare), v2 %.2f s (%.2fx bare),"
+          " rollback %.2f s (%.0fx bare); sando/Ansible: v1 %.2f, v2 %.2f, rollback %.3f" % (
+        nodes, one("ansible_v1"), one("ansible_v1") / med("bare_v1_local"), one("ansible_v2"), one("ansible_v2") / med("bare_v2_local"),
+        one("ansible_rollback"), one("ansible_rollback") / med("bare_rollback"),
+        med("sando_v1_local") / one("ansible_v1"), med("sando_v2_local") / one("ansible_v2"),
+        med("sando_rollback") / one("ansible_rollback")))
 print()
 print("events: %d node events (deploy_start/ok/failed) received; %d of them with \"kind\" \"promote\" or \"rollback\" in their JSON;"
       " %d rows of the events table with kind deploy_* whose body_json says so" % (
-    r["events_node"], r["events_node_clobbered"], r["events_table_deploy"]))
+    one("events_node"), one("events_node_clobbered"), one("events_table_deploy")))
 print()
 print("== summary: local v1 %.2fx, local v2 %.2fx of the bare tools (target <= 1.15x); ssh v2 %.2fx (target <= 0.8x),"
       " its loopback bytes %.3fx (target <= 1.05x); rollback %.1f ms (target < 50 ms); v2 disk %.2f MB vs bare %.2f MB;"
       " sha256 adds %+.2f s local v2, %+.2f s ssh v2" % (
-    r["sando_v1_local"] / bare("bare_v1_local"), r["sando_v2_local"] / bare("bare_v2_local"),
-    r["sando_v2_ssh"] / bare("bare_v2_ssh"),
-    r["sando_v2_ssh_lo"] / ((r["bare_v2_ssh_a_lo"] + r["bare_v2_ssh_b_lo"]) / 2),
-    r["sando_rollback"] * 1e3, r["disk_sando_v2"] / MB, r["disk_bare_v2"] / MB,
-    r["sando_v2_local_sha"] - r["sando_v2_local"], r["sando_v2_ssh_sha"] - r["sando_v2_ssh"]))
+    med("sando_v1_local") / med("bare_v1_local"), med("sando_v2_local") / med("bare_v2_local"),
+    med("sando_v2_ssh") / med("bare_v2_ssh"), med("sando_v2_ssh_lo") / med("bare_v2_ssh_lo"),
+    med("sando_rollback") * 1e3, one("disk_sando_v2") / MB, one("disk_bare_v2") / MB,
+    one("sando_v2_local_sha") - med("sando_v2_local"), one("sando_v2_ssh_sha") - med("sando_v2_ssh")))
 EOF

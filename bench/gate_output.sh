@@ -11,9 +11,12 @@
 #     the line's stamp),
 #   - the daemon's CPU time (utime + stime of sandod itself, not of the gate)
 #     per 100 MB, and its peak RSS,
-#   - the bare tools in the same run: the program writing to /dev/null, and
-#     piped through cat to a file.
-# Prints figures, never fails on them.
+#   - the bare tools in the same run: the program writing to /dev/null,
+#     piped through cat to a file, and piped into a bare fan-out (gate_sub
+#     fanout: append to a file and write to SUBSCRIBERS loopback sockets, the
+#     least a daemon has to do with the output) with that fan-out's CPU time.
+# Prints figures, never fails on them.  The readers run on the same machine
+# as the daemon (2 cores here): their CPU time is printed too.
 #
 # usage: bench/gate_output.sh [BUILD_DIR]
 #   env: SIZE_MB (200), SUBSCRIBERS (10), LINE_LEN (128), WRITE_SIZE (8192,
@@ -130,7 +133,7 @@ for i in $(seq "$nsub"); do
 	readers+=($!)
 done
 for _ in $(seq 200); do
-	[ "$(ls "$ws"/sub.*.ready 2>/dev/null | wc -l)" -ge "$nsub" ] && break
+	[ "$(find "$ws" -maxdepth 1 -name 'sub.*.ready' | wc -l)" -ge "$nsub" ] && break
 	sleep 0.05
 done
 sleep 0.3 # the daemon subscribes each on its first replay tick
@@ -149,6 +152,7 @@ done
 cpu0=$(cpu)
 ccpu0=$(cpu_children)
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+# shellcheck disable=SC2016 # the arguments expand in the inner shell
 "${pin1[@]}" sh -c 'curl -sS -N "$1" | "$2" raw "$3" "$4"' sh \
 	"$url/logs/1.0.0/spew?tier=build&follow=1" "$ws/gate_sub" "$ws/follow" "$ws/follow.out" &
 readers+=($!)

@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	t0 = now_ns();
 	left = total;
 	while (left > 0) {
-		if (rate > 0) { /* pace: bytes written so far, before stamping at rate MB/s */
+		if (rate > 0) { /* pace to rate MB/s (sleep before stamping) */
 			double due = (double)(total - left) / (rate * 1e6);
 			double el = (double)(now_ns() - t0) / 1e9;
 

@@ -349,13 +349,20 @@ json_text(struct sub *u, const char *p, const char *end)
 		u->dec = xrealloc(u->dec, u->dec_cap);
 	}
 	while (p < end) {
-		const char *q = p;
+		/* the next escape and, before it, the closing quote (a quote in
+		 * the text is escaped): both with memchr, which is vectorised */
+		const char *q = memchr(p, '\\', (size_t)(end - p));
+		const char *quote = memchr(p, '"', (size_t)((q ? q : end) - p));
 
-		while (q < end && *q != '\\' && *q != '"')
-			q++;
+		if (quote || !q) {
+			q = quote ? quote : end;
+			memcpy(u->dec + n, p, (size_t)(q - p));
+			n += (size_t)(q - p);
+			break;
+		}
 		memcpy(u->dec + n, p, (size_t)(q - p));
 		n += (size_t)(q - p);
-		if (q >= end || *q == '"')
+		if (q + 1 >= end)
 			break;
 		p = q + 2;
 		switch (q[1]) {

@@ -1,6 +1,11 @@
 /*
  * sando: the operator's command-line client.  Global options, then one
  * command from the table in cmd.c, which does the work.
+ *
+ * The daemon's address: --daemon URL, else $SANDO_DAEMON, else
+ * CMD_DEFAULT_DAEMON.  "sando --man" prints the manual page (roff) made from
+ * the same command table; the build runs it to produce sando.1 (see
+ * src/client/meson.build), so the page never drifts from --help.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@ usage(FILE *out)
 	      "  --daemon URL   the daemon to talk to (default: $SANDO_DAEMON, "
 	      "else " CMD_DEFAULT_DAEMON ")\n"
 	      "  --help         this text\n"
+	      "  --man          print the manual page (roff)\n"
 	      "  --version      print the version\n"
 	      "\n"
 	      "commands:\n",
@@ -25,6 +31,67 @@ usage(FILE *out)
 	for (size_t i = 0; cmd_table[i]; i++)
 		fprintf(out, "  %-12s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
 	fputs("\n'sando COMMAND --help' shows a command's options.\n", out);
+}
+
+/* Append s to out as roff text: backslashes escaped, '-' as \-, a leading
+ * '.' or '\'' protected. */
+static void
+man_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+		if (*s == '\n' && (s[1] == '.' || s[1] == '\''))
+			fputs("\\&", out);
+	}
+}
+
+/* One command: its synopsis, summary and help (kept as written). */
+static void
+man_command(FILE *out, const struct cmd_entry *cmd)
+{
+	fprintf(out, ".TP\n\\fB%s\\fR ", cmd->name);
+	man_text(out, cmd->usage);
+	fputs("\n", out);
+	man_text(out, cmd->summary);
+	fputs(".\n.RS\n.nf\n", out);
+	man_text(out, cmd->help);
+	fputs(".fi\n.RE\n", out);
+}
+
+/* The manual page, from the command table. */
+static void
+man_page(FILE *out)
+{
+	fprintf(out, ".TH SANDO 1 \"\" \"sando %s\" \"sando manual\"\n", SANDO_VERSION);
+	fputs(".SH NAME\nsando \\- the operator's client of the sando deploy controller\n"
+	      ".SH SYNOPSIS\n.B sando\n[\\fB\\-\\-daemon\\fR \\fIURL\\fR] \\fICOMMAND\\fR "
+	      "[\\fIARGS\\fR]\n"
+	      ".SH DESCRIPTION\nsando talks to the daemon \\fBsandod\\fR over its HTTP API: "
+	      "it shows the tiers, builds, versions and deploys, and starts builds, promotes, "
+	      "rollbacks, confirmations and freezes.\n"
+	      "Output is aligned text; \\fB\\-\\-json\\fR prints the daemon's JSON.\n"
+	      ".SH OPTIONS\n.TP\n.BI \\-\\-daemon \" URL\"\nthe daemon to talk to\n"
+	      ".TP\n.B \\-\\-help\nlist the commands; \\fBsando\\fR \\fICOMMAND\\fR "
+	      "\\fB\\-\\-help\\fR shows a command's options\n"
+	      ".TP\n.B \\-\\-version\nprint the version\n"
+	      ".TP\n.B \\-\\-man\nprint this page\n.SH COMMANDS\n",
+	    out);
+	for (size_t i = 0; cmd_table[i]; i++)
+		man_command(out, cmd_table[i]);
+	fputs(".SH ENVIRONMENT\n.TP\n.B SANDO_DAEMON\nthe daemon's URL when "
+	      "\\fB\\-\\-daemon\\fR is not given (default " CMD_DEFAULT_DAEMON ")\n"
+	      ".TP\n.B NO_COLOR\nwhen set and not empty, no colours (there are colours only "
+	      "on a terminal anyway)\n"
+	      ".SH EXIT STATUS\n0: done; 1: the daemon could not be reached, refused, "
+	      "answered garbage, or the work failed (one line on stderr); 2: usage error\n",
+	    out);
 }
 
 /* Parse the global options into ctx; the index of the command's name. */
@@ -35,6 +102,7 @@ parse_global(int argc, char **argv, struct cmd_ctx *ctx)
 	    {"daemon", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"man", no_argument, NULL, 'm'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *no_color = getenv("NO_COLOR");
@@ -54,6 +122,9 @@ parse_global(int argc, char **argv, struct cmd_ctx *ctx)
 			exit(CMD_EXIT_OK);
 		case 'V':
 			printf("sando %s\n", SANDO_VERSION);
+			exit(CMD_EXIT_OK);
+		case 'm':
+			man_page(stdout);
 			exit(CMD_EXIT_OK);
 		default:
 			usage(stderr);
@@ -78,6 +149,7 @@ main(int argc, char **argv)
 	cmd = cmd_find(argv[first]);
 	if (cmd == NULL) {
 		fprintf(stderr, "sando: unknown command '%s' (see 'sando --help')\n", argv[first]);
+		fputs("usage: sando [--daemon URL] COMMAND [ARGS]\n", stderr);
 		return CMD_EXIT_USAGE;
 	}
 	/* The command parses its own options from its name on; getopt's

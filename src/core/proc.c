@@ -477,7 +477,7 @@ proc_open_fds(struct proc *p, const char *log_path, int fds[2], struct strbuf *e
 
 /* Run uv_spawn with the write end of the pipe as stdout and stderr; a UV_E* code. */
 static int
-proc_start(struct proc *p, const struct proc_options *o, int wfd)
+proc_start(struct proc *p, const struct proc_options *o, int wfd, int stdin_fd)
 {
 	static const char *const empty_env[] = {NULL};
 	struct strbuf file = STRBUF_INIT;
@@ -502,6 +502,10 @@ proc_start(struct proc *p, const struct proc_options *o, int wfd)
 		memset(&uo, 0, sizeof(uo));
 		/* UV_IGNORE: libuv opens /dev/null for fds 0-2. */
 		stdio[0].flags = UV_IGNORE;
+		if (stdin_fd >= 0) {
+			stdio[0].flags = UV_INHERIT_FD;
+			stdio[0].data.fd = stdin_fd;
+		}
 		stdio[1].flags = UV_INHERIT_FD;
 		stdio[1].data.fd = wfd;
 		stdio[2] = stdio[1];
@@ -560,11 +564,36 @@ proc_started(struct proc *p, int rc, int fds[2])
 	uv_timer_start(&p->done_timer, proc_on_failed, 0, 0);
 }
 
+/* A pipe holding data then EOF, its read end returned (-1 with err). */
+static int
+proc_stdin(const char *data, size_t len, struct strbuf *err)
+{
+	int fds[2];
+
+	if (len > PROC_STDIN_MAX) {
+		strbuf_addf(err, "stdin data over %d bytes", PROC_STDIN_MAX);
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		strbuf_addf(err, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* a pipe's buffer (64 KiB on Linux) takes it at once */
+	if (len > 0 && write(fds[1], data, len) != (ssize_t)len) {
+		strbuf_addf(err, "cannot write stdin: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
 int
 proc_spawn(uv_loop_t *loop, const struct proc_options *o, struct proc **out, struct strbuf *err)
 {
 	struct proc *p;
-	int fds[2], rc;
+	int fds[2], rc, stdin_fd = -1;
 
 	if (out != NULL)
 		*out = NULL;
@@ -572,15 +601,21 @@ proc_spawn(uv_loop_t *loop, const struct proc_options *o, struct proc **out, str
 		strbuf_addstr(err, "no program to run");
 		return -1;
 	}
+	if (o->stdin_data && (stdin_fd = proc_stdin(o->stdin_data, o->stdin_len, err)) == -1)
+		return -1;
 	p = proc_new(loop, o);
 	if (proc_open_fds(p, o->log_path, fds, err) == -1) {
+		if (stdin_fd >= 0)
+			close(stdin_fd);
 		proc_free_unstarted(p);
 		return -1;
 	}
 	uv_timer_init(loop, &p->timer);
 	uv_timer_init(loop, &p->done_timer);
 	p->start_ns = uv_hrtime();
-	rc = proc_start(p, o, fds[1]);
+	rc = proc_start(p, o, fds[1], stdin_fd);
+	if (stdin_fd >= 0)
+		close(stdin_fd);
 	proc_started(p, rc, fds);
 	proc_link(p);
 	if (out != NULL)

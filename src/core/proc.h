@@ -4,7 +4,8 @@
  *
  * Every program gets an argv array (never a shell string), an explicit
  * environment, a working directory, its own process group (session), stdin
- * from /dev/null, and stdout+stderr merged into one pipe that the loop reads.
+ * from /dev/null (or a few bytes the caller gives, e.g. a secret that must
+ * not appear on a command line), and stdout+stderr merged into one pipe that the loop reads.
  * Output is appended to a log file (if given) and handed to on_output in
  * chunks as it arrives; the last capture_max bytes are also kept in memory
  * for classifiers.  A timeout or proc_cancel sends SIGTERM to the whole
@@ -55,7 +56,11 @@ struct proc_options {
 	void (*on_exit)(struct proc *p, const struct proc_result *r, void *arg);
 	void *arg;
 	int nice; /* 1-19: run the program at this lower priority (via nice(1)); 0: as is */
+	const char *stdin_data; /* NULL: stdin is /dev/null; else these bytes, then EOF */
+	size_t stdin_len;       /* at most PROC_STDIN_MAX (a pipe's buffer: written at once) */
 };
+
+#define PROC_STDIN_MAX 4096
 
 /* Start a program on loop.  0 with *out set (may be NULL if not wanted), or
  * -1 with a message in err when argv is empty or the log file or the output

@@ -1,6 +1,7 @@
 #include "core/utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static const char replacement[] = "\xef\xbf\xbd";
 
@@ -63,4 +64,39 @@ utf8_sanitize(struct strbuf *out, const char *buf, size_t len, int final)
 	}
 	strbuf_add(out, buf + run, i - run);
 	return len;
+}
+
+void
+utf8_json_escape(struct strbuf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
+	strbuf_grow(out, len + len / 8);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_add(out, s + run, i - run);
+		run = i + 1;
+		if (c == '"' || c == '\\')
+			esc[1] = (char)c;
+		else if (c == '\n')
+			esc[1] = 'n';
+		else if (c == '\t')
+			esc[1] = 't';
+		else if (c == '\r')
+			esc[1] = 'r';
+		else {
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		strbuf_add(out, esc, n);
+	}
+	strbuf_add(out, s + run, len - run);
 }

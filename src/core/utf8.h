@@ -18,4 +18,8 @@
  * the end (at most 3 bytes). */
 size_t utf8_sanitize(struct strbuf *out, const char *buf, size_t len, int final);
 
+/* Append s (len bytes of valid UTF-8, NULs allowed) to out as the inside of
+ * a JSON string: quotes, backslashes and control bytes escaped. */
+void utf8_json_escape(struct strbuf *out, const char *s, size_t len);
+
 #endif

@@ -58,6 +58,10 @@ const struct route api_routes[] = {
     {"GET", "/promotes", ROLE_VIEWER, api_promotes},
     {"GET", "/promotes/{id}", ROLE_VIEWER, api_promote_get},
     {"GET", "/gate-runs/{id}", ROLE_VIEWER, api_gate_run},
+    {"GET", "/metrics", ROLE_VIEWER, api_metrics},
+    {"POST", "/backup/fetch", ROLE_OPERATOR, api_backup_fetch},
+    {"GET", "/backups", ROLE_VIEWER, api_backups},
+    {"GET", "/backups/{id}", ROLE_VIEWER, api_backup_get},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -67,6 +71,7 @@ api_authorize(struct http_request *req, enum role required, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	api_metrics_count(req);
 	switch (d->cfg.auth) {
 	case AUTH_NONE:
 		req->identity = (void *)"local";

@@ -56,8 +56,20 @@ void api_deploys(struct http_request *req, void *ctx);
 void api_promotes(struct http_request *req, void *ctx);
 void api_promote_get(struct http_request *req, void *ctx);
 
+/* POST /backup/fetch, GET /backups and /backups/{id} (api_backup.c). */
+void api_backup_fetch(struct http_request *req, void *ctx);
+void api_backups(struct http_request *req, void *ctx);
+void api_backup_get(struct http_request *req, void *ctx);
+
 /* GET /events (api_events.c). */
 void api_events(struct http_request *req, void *ctx);
+
+/* GET /metrics (api_metrics.c): Prometheus text; api_metrics_count counts a
+ * routed request (called by api_authorize); api_metrics_render appends the
+ * part read from the store. */
+void api_metrics(struct http_request *req, void *ctx);
+void api_metrics_count(const struct http_request *req);
+int api_metrics_render(struct daemon *d, struct strbuf *out, struct strbuf *err);
 
 /* Build the /state document (tiers in topology order) into out. */
 int api_state_render(struct daemon *d, struct strbuf *out, struct strbuf *err);

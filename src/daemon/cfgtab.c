@@ -160,6 +160,7 @@ cfg_set_enum(const struct cfg_field *f, const struct toml_value *v, int *dst, st
 	for (int i = 0; f->choices[i]; i++) {
 		if (strcmp(f->choices[i], v->u.s.ptr) == 0) {
 			*dst = i;
+			strbuf_release(&names);
 			return 0;
 		}
 		strbuf_addf(&names, "%s'%s'", i ? ", " : "", f->choices[i]);

@@ -46,7 +46,7 @@ events_emit(struct events *ev, const char *kind, json_t *fields)
 	store_now(&ts);
 	obj = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)seq, "ts", ts.buf, "kind", kind);
 	if (fields)
-		json_object_update(obj, fields);
+		json_object_update_missing(obj, fields); /* never seq, ts or kind */
 	json_decref(fields);
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
@@ -79,13 +79,20 @@ events_emit_live(struct events *ev, const char *kind, json_t *fields)
 	strbuf_addtime(&ts, 0);
 	obj = json_pack("{s:s, s:s}", "ts", ts.buf, "kind", kind);
 	if (fields)
-		json_object_update(obj, fields);
+		json_object_update_missing(obj, fields); /* never seq, ts or kind */
 	json_decref(fields);
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	events_dispatch(ev, 0, text, strlen(text));
 	free(text);
 	strbuf_release(&ts);
+}
+
+void
+events_emit_live_raw(struct events *ev, const char *json, size_t len)
+{
+	if (ev->subs)
+		events_dispatch(ev, 0, json, len);
 }
 
 size_t

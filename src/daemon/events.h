@@ -68,6 +68,13 @@ size_t events_max_queued(struct events *ev);
 /* Mark the subscribers with more than above queued as lagging. */
 void events_mark_lagging(struct events *ev, size_t above);
 
+/* Whether anyone subscribes (live-only producers can skip their work). */
+#define events_has_subscribers(ev) ((ev)->subs != NULL)
+
+/* Send an already serialized live-only event (a JSON object with ts and
+ * kind, no seq) to the subscribers, as events_emit_live does. */
+void events_emit_live_raw(struct events *ev, const char *json, size_t len);
+
 /* Add or remove a subscriber. */
 void events_subscribe(struct events *ev, struct event_sub *sub);
 void events_unsubscribe(struct events *ev, struct event_sub *sub);

@@ -15,6 +15,7 @@
 #include "core/xmalloc.h"
 #include "core/proc.h"
 #include "daemon/api.h"
+#include "daemon/backup.h"
 #include "daemon/build.h"
 #include "daemon/repo.h"
 #include "daemon/daemon.h"
@@ -185,6 +186,7 @@ on_signal(uv_signal_t *h, int signum)
 	build_abort_current(d, "the daemon is shutting down");
 	gates_shutdown(d);
 	promote_shutdown(d);
+	backup_shutdown(d);
 	node_check_shutdown(d);
 	proc_cancel_all();
 	ws_close_all(1001, "the daemon is shutting down");

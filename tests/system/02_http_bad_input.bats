@@ -53,7 +53,7 @@ error_code() { echo "$BODY" | jq -r '.error.code'; }
 	[ "$CODE" = 404 ]
 	[ "$(error_code)" = not_found ]
 	# routes of later issues are absent, not stubbed
-	http -X POST "$URL/promote/staging"
+	http "$URL/sandboxes"
 	[ "$CODE" = 404 ]
 	sando_healthy
 }

@@ -54,6 +54,9 @@ state() { curl -s "$URL/state"; }
 	db="$WS/state/sando.db"
 	[ "$(sqlite3 "$db" "SELECT group_concat(kind || ':' || json_extract(body_json, '$.gate'), ',') FROM (SELECT * FROM events WHERE kind LIKE 'gate_%' ORDER BY seq)")" = gate_start:test,gate_done:test,gate_start:boot_smoke,gate_done:boot_smoke ]
 	[ "$(sqlite3 "$db" "SELECT json_extract(body_json, '$.outcome.note.kind') FROM events WHERE kind = 'gate_done' ORDER BY seq LIMIT 1")" = tests_passed ]
+	# every stored event's body names its own kind
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM events WHERE json_extract(body_json, '$.kind') != kind")" = 0 ]
+	[ "$(sqlite3 "$db" "SELECT json_extract(body_json, '$.gate_kind') FROM events WHERE kind = 'gate_start' LIMIT 1")" = test ]
 	# the rows: finished, with a log
 	[ "$(sqlite3 "$db" "SELECT count(*) FROM gate_runs WHERE status = 'passed' AND log_ref LIKE 'gates/%' AND finished_at IS NOT NULL")" = 2 ]
 	# logs by version and gate, and by run id

@@ -51,7 +51,9 @@ logins() { grep -c 'Accepted publickey' "$SSHD_DIR/sshd.log" || true; }
 	done
 	grep -q "r-1 releases/$V $V" "$WS/restarts.log"
 	# probe, rsync, list, hash, swap, restart, health: one login per node
-	[ "$(($(logins) - before))" -le 2 ]
+	# without sharing: a login per step (7+ per node); a master may be set up
+	# twice when the machine is slow, hence 4
+	[ "$(($(logins) - before))" -le 4 ]
 	build_version $V2
 	promote remote
 	[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]

@@ -325,3 +325,22 @@ Test(config, listen_loopback)
 	cr_expect(!config_listen_is_loopback("0.0.0.0:7766"));
 	cr_expect(!config_listen_is_loopback("[::]:7766"));
 }
+
+/* Every choice of an enum key loads (the ASan run also checks nothing leaks
+ * on the way: a later choice once leaked the list of the earlier ones). */
+Test(config, enum_choices_load)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct topology topo;
+	char *path = write_file("sando.toml",
+	    REPO "[[tier]]\nname = \"a\"\ncanary = \"parallel\"\nverify = \"sha256\"\n"
+	         "[[tier]]\nname = \"b\"\ncanary = \"sequential\"\nverify = \"manifest\"\n");
+
+	cr_assert_eq(topology_load(&topo, path, &err), 0, "%s", err.buf);
+	cr_expect_eq(topo.tiers[0].canary, CANARY_PARALLEL);
+	cr_expect_eq(topo.tiers[0].verify, VERIFY_SHA256);
+	cr_expect_eq(topo.tiers[1].canary, CANARY_SEQUENTIAL);
+	topology_release(&topo);
+	strbuf_release(&err);
+	free(path);
+}

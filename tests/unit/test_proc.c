@@ -752,3 +752,31 @@ Test(proc, nice_with_a_missing_or_unexecutable_path_is_a_spawn_failure)
 		run_release(&run);
 	}
 }
+
+Test(proc, stdin_data_reaches_the_program_then_eof)
+{
+	const char *argv[] = {"cat", NULL};
+	struct proc_options o;
+	struct run run;
+
+	run_init(&run);
+	options_init(&o, argv, &run);
+	o.stdin_data = "secret line\n";
+	o.stdin_len = 12;
+	run_options(&o, &run);
+	cr_assert_str_eq(run.out.buf, "secret line\n");
+	run_release(&run);
+}
+
+Test(proc, without_stdin_data_stdin_is_empty)
+{
+	const char *argv[] = {"cat", NULL};
+	struct proc_options o;
+	struct run run;
+
+	run_init(&run);
+	options_init(&o, argv, &run);
+	run_options(&o, &run);
+	cr_assert_str_eq(run.out.buf, "");
+	run_release(&run);
+}

@@ -1,5 +1,7 @@
 /* utf8_sanitize: program output made valid UTF-8 for JSON, chunk by chunk. */
 #include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/utf8.h"
@@ -61,4 +63,20 @@ Test(utf8, nul_bytes_are_kept)
 		cr_assert_eq(out.len, 3);
 		strbuf_release(&out);
 	}
+}
+
+Test(utf8, json_escape_matches_jansson)
+{
+	const char in[] = "a\"b\\c\nd\te\rf\x01g\x1fh caf\xc3\xa9 \x7f";
+	struct strbuf out = STRBUF_INIT;
+	json_t *s = json_stringn(in, sizeof(in) - 1);
+	char *want = json_dumps(s, JSON_ENCODE_ANY);
+
+	strbuf_addch(&out, '"');
+	utf8_json_escape(&out, in, sizeof(in) - 1);
+	strbuf_addch(&out, '"');
+	cr_assert_str_eq(out.buf, want);
+	free(want);
+	json_decref(s);
+	strbuf_release(&out);
 }

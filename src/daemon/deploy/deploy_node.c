@@ -29,6 +29,7 @@ enum step {
 	STEP_VERIFY,
 	STEP_HASH,
 	STEP_SWAP,
+	STEP_WARN,
 	STEP_RESTART,
 	STEP_HEALTH
 };
@@ -46,7 +47,7 @@ job_output(struct proc *p, const char *buf, size_t len, void *arg)
 		strbuf_add(&job->out, buf, len);
 }
 
-static step_done_fn *job_done_fns[7];
+static step_done_fn *job_done_fns[8];
 
 static void
 job_exit(struct proc *p, const struct proc_result *r, void *arg)
@@ -293,8 +294,8 @@ health_start(struct node_job *job)
 	health_poll(&job->timer);
 }
 
-static step_done_fn *job_done_fns[7] = {
-    probe_done, transfer_done, verify_done, hash_done, swap_done, restart_done, health_curl_done};
+static step_done_fn *job_done_fns[8] = {probe_done, transfer_done, verify_done, hash_done,
+    swap_done, NULL, restart_done, health_curl_done};
 
 /* The job is through its last step. */
 static void
@@ -306,6 +307,12 @@ job_succeed(struct node_job *job)
 }
 
 /* Start the step after job->step (for a revert: swap, restart, done). */
+void
+node_job_continue(struct node_job *job)
+{
+	job_next(job);
+}
+
 static void
 job_next(struct node_job *job)
 {
@@ -318,6 +325,10 @@ job_next(struct node_job *job)
 		step = STEP_SWAP; /* whole and verified when it was made */
 	if (step == STEP_HASH && (pr->tier->verify != VERIFY_SHA256 || job->written.nr == 0))
 		step = STEP_SWAP;
+	if (step == STEP_WARN &&
+	    (job->reverting || pr->tier->restart.nr == 0 || pr->tier->restart_warning_url == NULL ||
+	        pr->tier->restart_warning_seconds <= 0))
+		step = STEP_RESTART;
 	if (step == STEP_RESTART && pr->tier->restart.nr == 0)
 		step = STEP_HEALTH;
 	if (step == STEP_HEALTH && (job->reverting || pr->tier->health_url == NULL))
@@ -336,6 +347,10 @@ job_next(struct node_job *job)
 		break;
 	case STEP_SWAP:
 		node_swap_argv(job->n, job->reverting ? job->from : pr->version, &argv);
+		break;
+	case STEP_WARN:
+		job->step = STEP_WARN;
+		node_job_warn(job);
 		break;
 	case STEP_RESTART:
 		/* the node's name, root and version, whatever the transport */
@@ -395,6 +410,10 @@ node_job_cancel(struct node_job *job)
 		proc_cancel(job->proc);
 	if (job->http)
 		http_client_cancel(job->http);
+	if (job->warn_proc)
+		proc_cancel(job->warn_proc);
+	if (job->warn_http)
+		http_client_cancel(job->warn_http);
 }
 
 void

@@ -73,6 +73,7 @@ promote_free(struct promote *pr)
 	if (pr->manifest)
 		node_manifest_free(pr->manifest);
 	strvec_clear(&pr->files);
+	strbuf_release(&pr->warn_auth);
 	free(pr->version);
 	free(pr->from_version);
 	free(pr->actor);
@@ -94,7 +95,7 @@ static json_t *
 node_fields(const struct node_job *job)
 {
 	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "promote_id", (json_int_t)job->pr->id,
-	    "deploy_id", (json_int_t)job->deploy_id, "kind", kind_name(job->pr), "tier",
+	    "deploy_id", (json_int_t)job->deploy_id, "action", kind_name(job->pr), "tier",
 	    job->pr->tier->name, "node", job->n->name, "version", job->pr->version);
 }
 
@@ -380,6 +381,27 @@ pr_begin(struct promote *pr, struct strbuf *held_by, struct strbuf *err)
 	return 1;
 }
 
+/* The restart warning's header, from restart_warning_token_file (a missing
+ * or unreadable file is logged: the warning then goes without a token). */
+static void
+warn_token(struct promote *pr)
+{
+	struct strbuf tok = STRBUF_INIT;
+	const char *file = pr->tier->restart_warning_token_file;
+
+	if (file == NULL || pr->tier->restart_warning_url == NULL)
+		return;
+	if (strbuf_read_file(&tok, file, 4096) == -1) {
+		log_warn(
+		    "tier '%s': cannot read restart_warning_token_file '%s'", pr->tier->name, file);
+	} else {
+		strbuf_rtrim(&tok);
+		if (tok.len > 0 && !strpbrk(tok.buf, "\r\n"))
+			strbuf_addf(&pr->warn_auth, "Authorization: Bearer %s", tok.buf);
+	}
+	strbuf_release(&tok);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -403,6 +425,7 @@ pr_prepare(struct promote *pr, struct strbuf *err)
 	pr->ctl_dir = xasprintf("%s/ssh", d->cfg.workdir);
 	fs_mkdir_p(pr->ctl_dir, 0700);
 	pr->ssh.cfg = &d->cfg;
+	warn_token(pr);
 	pr->ssh.control_dir = strlen(pr->ctl_dir) < 80 ? pr->ctl_dir : NULL;
 	pr->njobs = pr->tier->nnodes;
 	pr->jobs = xcalloc(pr->njobs ? pr->njobs : 1, sizeof(*pr->jobs));
@@ -440,6 +463,7 @@ promote_start(
 	int rc;
 
 	strvec_init(&pr->files);
+	strbuf_init(&pr->warn_auth, 0);
 	pr->d = d;
 	pr->kind = rq->kind;
 	pr->tier = rq->tier;

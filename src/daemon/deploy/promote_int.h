@@ -41,6 +41,8 @@ struct node_job {
 	int last_status;       /* the health check's last HTTP status */
 	const char *fail_kind; /* transfer_failed, verify_failed, ... */
 	struct strbuf fail_msg;
+	struct proc *warn_proc; /* the restart warning's curl (ssh nodes) */
+	struct http_client *warn_http;
 };
 
 struct promote {
@@ -67,12 +69,21 @@ struct promote {
 	int reverting;
 	int stopping;
 	struct proc *hook; /* pre_deploy / post_deploy while it runs */
-	int closing;       /* handles being closed before pr can be freed */
+	int closing;             /* handles being closed before pr can be freed */
+	struct strbuf warn_auth; /* "Authorization: Bearer <token>" for restart warnings, or empty */
 	struct promote *next_all;
 };
 
 /* Start job's steps (promote or rollback by pr->kind). */
 void node_job_start(struct node_job *job);
+
+/* Go on with the job's next step (after an asynchronous step of another file). */
+void node_job_continue(struct node_job *job);
+
+/* deploy_warn.c: tell the node's app about the coming restart (POST
+ * {"seconds": N} with the bearer token to restart_warning_url), wait N
+ * seconds, then node_job_continue.  A failed warning is logged only. */
+void node_job_warn(struct node_job *job);
 
 /* Switch a job's node back to its previous release and restart it. */
 void node_job_revert(struct node_job *job);

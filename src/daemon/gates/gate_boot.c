@@ -32,6 +32,7 @@ struct boot_state {
 	char *url;               /* health_url with the port filled in, or NULL */
 	struct strbuf last_error;
 	int healthy;
+	int answered;   /* an HTTP status (not 2xx) was seen */
 	int timer_open; /* the timer handle is not closed yet */
 	int proc_ended;
 	struct proc_result res; /* copied at exit, tail/error dropped */
@@ -84,12 +85,14 @@ health_done(const struct http_client_result *res, void *arg)
 		if (!b->healthy)
 			gate_run_log(b->run, "health check: '%s' answered %d", b->url, res->status);
 		b->healthy = 1;
-	} else {
+	} else if (res->status) {
 		strbuf_reset(&b->last_error);
-		if (res->status)
-			strbuf_addf(&b->last_error, "'%s' answered %d", b->url, res->status);
-		else
-			strbuf_addf(&b->last_error, "'%s': %s", b->url, res->error);
+		strbuf_addf(&b->last_error, "'%s' answered %d", b->url, res->status);
+		b->answered = 1;
+	} else if (!b->answered) {
+		/* an answer says more than a later timeout on a busy machine */
+		strbuf_reset(&b->last_error);
+		strbuf_addf(&b->last_error, "'%s': %s", b->url, res->error);
 	}
 	boot_try_finish(b);
 }

@@ -54,8 +54,8 @@ burn_in_record(
 		log_info("tier '%s': burn-in of '%s' elapsed (%g h)", t->name, version, g->hours);
 		events_emit(&d->events, "gate_done",
 		    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "run_id", (json_int_t)id,
-		        "tier", t->name, "version", version, "gate", g->name, "kind", "burn_in",
-		        "status", "passed", "outcome", oj));
+		        "tier", t->name, "version", version, "gate", g->name, "gate_kind",
+		        "burn_in", "status", "passed", "outcome", oj));
 	}
 	free(text);
 	outcome_release(&o);

@@ -77,6 +77,8 @@ run_free(struct gate_run *r)
 	free(r->log_path);
 	free(r->log_ref);
 	strbuf_release(&r->carry);
+	strbuf_release(&r->text);
+	strbuf_release(&r->json);
 	free(r);
 }
 
@@ -84,7 +86,7 @@ static json_t *
 run_fields(const struct gate_run *r)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s}", "run_id", (json_int_t)r->id, "tier",
-	    r->tier->name, "version", r->version, "gate", r->g->name, "kind",
+	    r->tier->name, "version", r->version, "gate", r->g->name, "gate_kind",
 	    gate_kind_name(r->g->kind));
 }
 
@@ -121,6 +123,8 @@ run_start(struct gate_seq *s, const struct gate_config *g, const struct gate_run
 	r->g = g;
 	r->version = s->version;
 	strbuf_init(&r->carry, 0);
+	strbuf_init(&r->text, 0);
+	strbuf_init(&r->json, 0);
 	r->t0 = uv_now(d->loop);
 	r->id = store_gate_run_start(
 	    d->store, s->tier->name, s->version, g->name, gate_kind_name(g->kind), &err);

@@ -71,6 +71,8 @@ struct gate_run {
 	uint64_t chunk_seq;  /* gate_log_chunk events sent */
 	uint64_t log_offset; /* bytes of output seen */
 	struct strbuf carry; /* an incomplete UTF-8 sequence held for the next chunk */
+	struct strbuf text;  /* a chunk made valid UTF-8 (reused) */
+	struct strbuf json;  /* a chunk's event (reused) */
 	int cancelled;
 	void *state; /* the runner's */
 };
