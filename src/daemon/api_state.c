@@ -153,6 +153,16 @@ api_state_render(struct daemon *d, struct strbuf *out, struct strbuf *err)
 		json_array_append_new(tiers, t);
 	}
 	doc = json_pack("{s:o}", "tiers", tiers);
+	{
+		struct strbuf why = STRBUF_INIT;
+		int frozen = store_frozen(d->store, "", &why, err);
+
+		/* the global freeze (a tier's own is in the tier) */
+		json_object_set_new(doc, "freeze",
+		    json_pack("{s:b, s:o}", "frozen", frozen == 1, "reason",
+		        frozen == 1 ? json_string(why.buf) : json_null()));
+		strbuf_release(&why);
+	}
 	text = json_dumps(doc, JSON_COMPACT);
 	strbuf_addstr(out, text);
 	free(text);

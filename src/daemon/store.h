@@ -188,6 +188,9 @@ int64_t store_deploy_insert(struct store *st, int64_t promote_id, const char *ki
 int store_deploy_finish(
     struct store *st, int64_t id, const char *status, const char *outcome_json, struct strbuf *err);
 
+/* Record the release a deploy's node had before (known after its probe). */
+int store_deploy_set_from(struct store *st, int64_t id, const char *from, struct strbuf *err);
+
 /* Record what a node's current and previous releases are. */
 int store_node_set_versions(struct store *st, const char *node, const char *current,
     const char *previous, struct strbuf *err);

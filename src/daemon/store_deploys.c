@@ -92,6 +92,13 @@ store_deploy_finish(
 }
 
 int
+store_deploy_set_from(struct store *st, int64_t id, const char *from, struct strbuf *err)
+{
+	return store_run(
+	    st, "UPDATE deploys SET from_version = ?2 WHERE id = ?1", err, "is", id, from);
+}
+
+int
 store_node_set_versions(struct store *st, const char *node, const char *current,
     const char *previous, struct strbuf *err)
 {

@@ -82,6 +82,7 @@ $STAGING_KEYS}"
 	[ "$(curl -s "$URL/state" | jq -r '.tiers[1].previous_version')" = $V ]
 	http "$URL/deploys?tier=staging&version=$V2"
 	[ "$(echo "$BODY" | jq length)" = 2 ]
+	[ "$(echo "$BODY" | jq -r '[.[].from_version] | unique | join(",")')" = $V ]
 	sando_healthy
 }
 
@@ -211,6 +212,7 @@ $STAGING_KEYS}"
 	http -X POST "$URL/unfreeze/staging"
 	[ "$CODE" = 200 ]
 	http -X POST "$URL/freeze"
+	[ "$(curl -s "$URL/state" | jq -r .freeze.frozen)" = true ]
 	promote staging
 	[ "$CODE" = 409 ]
 	http -X POST "$URL/unfreeze"

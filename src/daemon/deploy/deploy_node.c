@@ -146,6 +146,13 @@ probe_done(struct node_job *job, const struct proc_result *r)
 		free(job->from);
 		job->from = NULL;
 	}
+	if (job->from) {
+		struct strbuf err = STRBUF_INIT;
+
+		if (store_deploy_set_from(job->pr->d->store, job->deploy_id, job->from, &err) == -1)
+			log_warnx("deploy %lld: %s", (long long)job->deploy_id, err.buf);
+		strbuf_release(&err);
+	}
 	job_next(job);
 }
 
