@@ -5,29 +5,27 @@ load lib
 
 teardown() {
 	[ -z "${DEMO_PID:-}" ] || { kill -TERM "$DEMO_PID"; wait "$DEMO_PID" || true; }
+	for f in "$BATS_TEST_TMPDIR"/demo/nodes/*/app.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+	done
 }
 
-@test "the demo starts with three tiers of local nodes" {
+@test "the demo: host -> a (2 nodes) -> b, the app pushed, host green, a promote that runs the app" {
 	local port i
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	SANDO_DEMO_DIR="$BATS_TEST_TMPDIR/demo" SANDO_DEMO_PORT=$port \
 		"$SANDO_TOP/tools/demo.sh" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	DEMO_PID=$!
-	for i in $(seq 200); do grep -q 'Ctrl-C' "$BATS_TEST_TMPDIR/out" && break; sleep 0.05; done
+	for i in $(seq 1200); do grep -q 'Ctrl-C' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
 	grep -q "API on http://127.0.0.1:$port" "$BATS_TEST_TMPDIR/out"
-	run curl -sS "http://127.0.0.1:$port/state"
-	[ "$status" -eq 0 ]
-	[ "$(echo "$output" | jq -r '[.tiers[].name] | join(",")')" = "build,staging,prod" ]
-	[ "$(echo "$output" | jq -r '[.tiers[].nodes[].transport] | unique | join(",")')" = "local" ]
-	[ -f "$BATS_TEST_TMPDIR/demo/state/sando.db" ]
-	# the demo pushed the sample app, and its build is staged
-	for i in $(seq 200); do
-		st=$(curl -sS "http://127.0.0.1:$port/builds" | jq -r '.[0].status')
-		[ "$st" = running ] || [ "$st" = null ] || break
-		sleep 0.1
-	done
-	[ "$st" = ok ]
+	grep -q "0.1.0 passed make check and the boot smoke test on host" "$BATS_TEST_TMPDIR/out"
+	s=$(curl -sS "http://127.0.0.1:$port/state")
+	[ "$(echo "$s" | jq -r '[.tiers[].name] | join(",")')" = "host,a,b" ]
+	[ "$(echo "$s" | jq -r '[.tiers[].nodes[].name] | join(",")')" = "a-1,a-2,b-1" ]
+	[ "$(echo "$s" | jq -r '.tiers[0].current_version')" = 0.1.0 ]
 	[ -x "$BATS_TEST_TMPDIR/demo/releases/0.1.0/demo-app" ]
-	[ -f "$BATS_TEST_TMPDIR/demo/releases/0.1.0/static/index.html" ]
-	[ -d "$BATS_TEST_TMPDIR/demo/releases/0.1.0/migrations" ]
+	# the next step the demo prints works: the app runs on both nodes of a
+	"$(dirname "$SANDOD")/../client/sando" --daemon "http://127.0.0.1:$port" promote a
+	curl -fsS "http://127.0.0.1:$((port + 11))/healthz" | grep -q '"version":"0.1.0"'
+	curl -fsS "http://127.0.0.1:$((port + 12))/healthz" | grep -q ok
 }
