@@ -35,9 +35,11 @@
 #
 # usage: bench/deploy.sh [BUILD_DIR]
 #   env: REPS (3), NODES (10), ROLLBACKS (10), ANSIBLE (1; 0 skips it),
+#        SSH_RC (1: the ssh nodes' sessions run the user's ~/.bashrc, see below),
 #        KEEP (set: keep the workspace), STRACE (set: sandod runs under
 #        strace -f, execve and exit_group only, into the workspace: for
-#        diagnosis, not for figures)
+#        diagnosis, not for figures), VERBOSE (set: sandod -v, its log in
+#        the workspace shows when each program it runs starts and ends)
 set -eu
 # Loopback bytes are counted on "lo": when root, the bench re-runs itself in a
 # network namespace of its own (unshare --net), whose lo carries only its
@@ -168,6 +170,26 @@ bundle_bytes=$(($(stat -c %s "$cache/$V1/app" "$cache/$V1/app-admin" | paste -sd
 
 # --- sshd and sandod ------------------------------------------------------------
 sshd_start
+# The nodes' login shell: bash sources ~/.bashrc for a command run by sshd
+# (SSH_CLIENT set, SHLVL below 2); a .bashrc that runs `pyenv init` (as
+# root's does on the VM these figures come from) costs ~0.3 s of CPU per
+# session and prints to stderr when sessions race.  Unless SSH_RC=1, sshd sets
+# SHLVL=1 so that the nodes behave like a plain deploy account; each step of
+# either side pays one session start per connection or multiplexed session.
+if [ "${SSH_RC:-}" != 1 ]; then
+	echo "SetEnv SHLVL=1" >>"$SSHD_DIR/sshd_config"
+	kill -HUP "$(cat "$SSHD_DIR/sshd.pid")"
+	for _ in $(seq 100); do
+		[ "$(sshd_ssh -o ConnectTimeout=5 'echo $SHLVL' 2>/dev/null)" = 2 ] && break
+		sleep 0.05
+	done
+	node_rc="SHLVL=1 set by sshd: bash skips ~/.bashrc"
+else
+	node_rc="the user's ~/.bashrc runs in every session (SSH_RC=1)"
+fi
+t0=$(now)
+for _ in 1 2 3 4 5; do sshd_ssh true; done
+ssh_session=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.0f", (b - a) / 5 * 1000}')
 node_block() { # name target root
 	printf '[[tier.node]]\nname = "%s"\nssh_target = "%s"\nrelease_root = "%s"\n' "$1" "$2" "$3"
 }
@@ -215,7 +237,8 @@ if [ -n "${STRACE:-}" ]; then
 	strace -f -ttt -q --seccomp-bpf -e trace=execve,exit_group -o "$ws/strace" \
 	    "$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
 else
-	"$sandod" --config "$ws/daemon.toml" 2>"$ws/sandod.log" &
+	# VERBOSE=1: debug lines (each program's start and end, ms stamps)
+	"$sandod" --config "$ws/daemon.toml" ${VERBOSE:+-v} 2>"$ws/sandod.log" &
 fi
 pid=$!
 for _ in $(seq 200); do grep -q 'ready: listening' "$ws/sandod.log" && break; sleep 0.05; done
@@ -404,6 +427,7 @@ ssh_pair() {
 echo "== deploy: $nodes nodes, $reps runs per comparison, loopback: $netns; bundle $bundle_bytes bytes" \
     "(133 MB + 25 MB binaries, 300 assets, 100 docs); version 2 changes $changed_bytes bytes of the big binary" \
     "($nchanged x 64 KiB) and 3 assets; $(nproc) cores"
+echo "ssh nodes: $node_rc; \`ssh host true\` takes $ssh_session ms (mean of 5)"
 
 # --- version 1 ------------------------------------------------------------------------
 build_version "$V1"

@@ -5,11 +5,11 @@ set -eu
 
 # build: compiler, Meson + Ninja, the libraries of DESIGN.md section 8
 BUILD="gcc libc6-dev make meson ninja-build pkg-config python3
-  libuv1-dev node-llhttp libwslay-dev libjansson-dev libsqlite3-dev libssl-dev libpq-dev"
+  libuv1-dev node-llhttp libwslay-dev libjansson-dev libsqlite3-dev libssl-dev libpq-dev libncurses-dev"
 # run: the programs sandod drives
 RUN="git rsync openssh-client postgresql-client"
 # test: unit tests, system tests and their probes
-TEST="libcriterion-dev bats curl jq sqlite3 procps postgresql util-linux openssh-server prometheus shellcheck sudo"
+TEST="libcriterion-dev bats curl jq sqlite3 procps postgresql util-linux openssh-server prometheus shellcheck sudo tmux"
 
 missing=""
 for p in $BUILD $RUN $TEST; do

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client/cmd.h"
+#include "client/tui.h"
 
 static void
 usage(FILE *out)
@@ -142,6 +143,8 @@ main(int argc, char **argv)
 	const struct cmd_entry *cmd;
 	int first = parse_global(argc, argv, &ctx), r;
 
+	if (first >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		return tui_run(&ctx); /* no command on a terminal: the interactive view */
 	if (first >= argc) {
 		usage(stderr);
 		return CMD_EXIT_USAGE;

@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# The TUI ('sando' with no command on a terminal), driven under tmux on a
+# private server socket: tiers, versions and gate outcomes on screen, the
+# selection, promote and rollback with their y/N prompts, help, resizing,
+# the daemon going away and coming back, quitting; idle CPU and RSS printed.
+
+load lib
+
+SANDO="${SANDO:-$(dirname "$SANDOD")/../client/sando}"
+V=0.1.0
+V2=0.2.0
+
+teardown() {
+	[ -z "${TM:-}" ] || tmux -L "$TM" kill-server 2>/dev/null || true
+	sando_teardown
+	[ -z "${STUB_PID:-}" ] || kill "$STUB_PID" 2>/dev/null || true
+}
+
+node() {
+	printf '[[tier.node]]\nname = "%s"\nssh_target = "local"\nrelease_root = "%s/nodes/%s"\n' "$1" "$WS" "$1"
+}
+
+# build (a burn_in gate that blocks, a command gate that passes) -> staging -> prod
+tiers() {
+	printf '[[tier]]\nname = "build"\n'
+	printf 'gates = [ { kind = "command", name = "unit", run = ["sh", "-c", "echo unit tests ran; exit 0"] } ]\n'
+	printf '[[tier]]\nname = "staging"\nhealth_url = "%s"\nrestart = ["%s/restart.sh"]\n' "$STUB_URL" "$WS"
+	printf 'gates = [ { kind = "burn_in", hours = 48 } ]\n'
+	node s-1
+	printf '[[tier]]\nname = "prod"\n'
+	node prod-1
+}
+
+start_demo() {
+	sando_ws
+	start_stub
+	sando_config_demo 'health_timeout_s = 2' "$(tiers)"
+	sando_start
+	# a fixed port, so a restarted daemon is found at the same URL
+	sed -i "s#^listen = .*#listen = \"127.0.0.1:$PORT\"#" "$WS/daemon.toml"
+	sando_demo_app
+}
+
+screen() {
+	tmux -L "$TM" capture-pane -p -t tui
+}
+
+# Wait until the screen matches the extended regex $1 (timeout $2 s, default 15).
+wait_screen() {
+	local i
+	for i in $(seq 1 $((${2:-15} * 10))); do
+		screen 2>/dev/null | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "screen never showed '$1':" >&2
+	screen >&2 || true
+	return 1
+}
+
+keys() {
+	tmux -L "$TM" send-keys -t tui "$@"
+}
+
+start_tui() {
+	TM="sando-tui-$$-$BATS_TEST_NUMBER"
+	tmux -L "$TM" -f /dev/null new-session -d -s tui -x 80 -y 24 \
+		"TERM=screen '$SANDO' --daemon '$URL' 2>'$WS/tui.err'; echo \$? >'$WS/tui.rc'; sleep 30"
+	wait_screen 'connected'
+	TUI_PID=$(pgrep -f -n -- "$SANDO --daemon $URL")
+}
+
+# CPU ticks (utime + stime) of process $1.
+ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+@test "tui: tiers, outcomes, selection, promote, rollback, help, resize, reconnect, quit" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	start_demo
+	build_version $V
+	wait_gates build $V 1 >/dev/null
+	start_tui
+	# tiers, versions and gate outcome summaries
+	wait_screen "> build +$V"
+	wait_screen 'unit: '
+	wait_screen 'staging +-'
+	wait_screen 'prod +-'
+	# j moves the selection
+	keys j
+	wait_screen '> staging'
+	# p asks, y promotes; the daemon has the promote, the screen its result
+	keys p
+	wait_screen "promote $V to staging\\? .*y/N"
+	keys y
+	wait_screen "promote [0-9]+ ok: staging is on $V" 60
+	[ "$(curl -s "$URL/promotes" | jq -r '.[0].tier + " " + .[0].version + " " + .[0].status')" = "staging $V ok" ]
+	wait_screen "> staging +$V"
+	wait_screen 'burn-in: 4[78] h left'
+	# a second version, promoted, then rolled back with R + y
+	build_version $V2
+	keys p
+	wait_screen "promote $V2 to staging\\?"
+	keys y
+	wait_screen "promote [0-9]+ ok: staging is on $V2" 60
+	keys R
+	wait_screen "rollback staging to $V\\?"
+	keys n
+	wait_screen 'cancelled'
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[1].current_version')" = $V2 ]
+	keys R
+	wait_screen "rollback staging to $V\\?"
+	keys y
+	wait_screen "rollback [0-9]+ ok: staging is on $V" 60
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[1].current_version')" = $V ]
+	# promote from prod is refused with the reasons: staging's burn-in
+	keys j p
+	wait_screen "promote $V to prod\\?"
+	keys y
+	wait_screen 'promote refused: .*burn'
+	# help
+	keys '?'
+	wait_screen 'any key closes this help'
+	keys x
+	! screen | grep -q 'any key closes this help'
+	# the log pager
+	keys k k l
+	wait_screen 'lines [0-9]+-[0-9]+ of [0-9]+'
+	keys q
+	wait_screen 'j/k select'
+	# idle: CPU ticks and RSS over 5 s
+	t0=$(ticks "$TUI_PID")
+	sleep 5
+	t1=$(ticks "$TUI_PID")
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$TUI_PID/status")
+	echo "# tui idle: $((t1 - t0)) CPU ticks in 5 s ($(getconf CLK_TCK)/s), RSS $rss kB" >&3
+	[ "$rss" -lt 20480 ]
+	# resize small and back: still draws
+	tmux -L "$TM" resize-window -t tui -x 40 -y 10
+	wait_screen '^connected'
+	screen | grep -q 'build'
+	tmux -L "$TM" resize-window -t tui -x 80 -y 24
+	wait_screen 'j/k select'
+	# the daemon goes away: "disconnected"; it comes back: recovered
+	sando_stop
+	wait_screen '^disconnected'
+	kill -0 "$TUI_PID"
+	sando_start
+	wait_screen '^connected' 20
+	wait_screen "staging +$V"
+	# q quits: the program exited 0 and the terminal was given back
+	keys q
+	for i in $(seq 50); do [ -s "$WS/tui.rc" ] && break; sleep 0.1; done
+	[ "$(cat "$WS/tui.rc")" = 0 ]
+	! kill -0 "$TUI_PID" 2>/dev/null
+	! grep -E 'AddressSanitizer|runtime error|LeakSanitizer' "$WS/tui.err"
+}
+
+@test "tui: a 10 MB log line is cut, not a hang" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	sando_ws
+	start_stub
+	sando_config_demo 'health_timeout_s = 2' "$(printf '[[tier]]\nname = "build"\ngates = [ { kind = "command", name = "huge", run = ["sh", "-c", "head -c 10485760 /dev/zero | tr %s x; echo; echo the end; exit 1"] } ]\n[[tier]]\nname = "staging"\n' '\\0')"
+	sando_start
+	sando_demo_app
+	build_version $V
+	wait_gates build $V 1 >/dev/null
+	start_tui
+	wait_screen 'huge: '
+	wait_screen 'the end'
+	wait_screen 'log: build huge'
+	keys l
+	wait_screen 'earlier lines cut'
+	keys G k
+	wait_screen 'xxxxxxxxxx'
+	keys q
+	wait_screen 'j/k select'
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$TUI_PID/status")
+	echo "# tui with a 10 MB log: RSS $rss kB" >&3
+	keys q
+	for i in $(seq 50); do [ -s "$WS/tui.rc" ] && break; sleep 0.1; done
+	[ "$(cat "$WS/tui.rc")" = 0 ]
+}
+
+@test "sando without a command and not on a terminal prints the usage" {
+	run "$SANDO"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: sando"* ]]
+}
