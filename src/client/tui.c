@@ -5,6 +5,7 @@
  */
 #include <curses.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,10 @@ tui_on_prepare(uv_prepare_t *h)
 	if (t->dirty && !t->quitting) {
 		t->dirty = 0;
 		tui_draw(t);
+	}
+	if (t->trim) {
+		t->trim = 0;
+		malloc_trim(0);
 	}
 }
 

@@ -55,10 +55,12 @@ struct tui_gate {
 	char *summary; /* "tests failed: 3", "running", "no outcome yet" */
 	enum tui_color color;
 	int is_burn_in; /* a burn_in gate: its summary goes on the tier's line */
+	int pending;    /* a gate of the tier's pending version */
 };
 
 struct tui_tier {
 	char *name, *current, *previous; /* current/previous: "-" when none */
+	char *pending;                   /* the version waiting for the gates, or NULL */
 	int frozen;
 	struct tui_gate *gates;
 	size_t ngates;
@@ -90,6 +92,7 @@ struct tui {
 	uv_signal_t sigwinch, sigint, sigterm, sighup;
 	uv_prepare_t draw_hook;
 	int color, dirty, quitting;
+	int trim; /* a large answer was freed: malloc_trim when idle */
 	/* /state */
 	struct tui_tier *tiers;
 	size_t ntiers, sel;

@@ -111,10 +111,12 @@ tui_draw_tier(struct tui *t, int y, struct tui_tier *tt, int selected)
 	int n;
 
 	for (size_t g = 0; g < tt->ngates; g++)
-		if (tt->gates[g].is_burn_in)
+		if (tt->gates[g].is_burn_in && !tt->gates[g].pending)
 			burn = &tt->gates[g];
 	strbuf_addf(&line, "%c %-10s %-12s prev %-12s%s", selected ? '>' : ' ', tt->name,
 	    tt->current, tt->previous, tt->frozen ? " frozen" : "");
+	if (tt->pending)
+		strbuf_addf(&line, " pending %s", tt->pending);
 	attr_t a = selected ? A_REVERSE | A_BOLD : A_BOLD;
 	n = tui_puts(y, 0, COLS, line.buf, a);
 	if (burn)
@@ -142,6 +144,8 @@ tui_draw_tiers(struct tui *t, int y, int h)
 		for (size_t g = 0; g < tt->ngates && row < h; g++, row++) {
 			int n = tui_puts(y + row, 4, COLS - 4, tt->gates[g].name, A_NORMAL);
 
+			if (tt->gates[g].pending)
+				n += tui_puts(y + row, 4 + n, COLS - 4 - n, " (pending)", A_DIM);
 			n += tui_puts(y + row, 4 + n, COLS - 4 - n, ": ", A_NORMAL);
 			tui_puts(y + row, 4 + n, COLS - 4 - n, tt->gates[g].summary,
 			    tui_attr(t, tt->gates[g].color));
@@ -274,14 +278,16 @@ tui_draw_pager(struct tui *t)
 	int h = LINES - 2;
 
 	tui_log_index(l);
-	if (h > 0 && l->nlines > (size_t)h && t->pager_top > l->nlines - (size_t)h)
-		t->pager_top = l->nlines - (size_t)h;
+	size_t max_top = h > 0 && l->nlines > (size_t)h ? l->nlines - (size_t)h : 0;
+
+	if (t->pager_top > max_top)
+		t->pager_top = max_top;
 	strbuf_addf(&title, "log: %s %s %s (%s) lines %zu-%zu of %zu%s", l->tier ? l->tier : "-",
 	    l->gate ? l->gate : "-", l->version ? l->version : "-", l->status ? l->status : "-",
 	    l->nlines ? t->pager_top + 1 : 0,
 	    t->pager_top + (size_t)(h > 0 ? h : 0) < l->nlines ? t->pager_top + (size_t)h
 	                                                       : l->nlines,
-	    l->nlines, l->cut ? " (earlier lines cut)" : "");
+	    l->nlines, l->cut ? " (only part of the log is kept)" : "");
 	tui_puts(0, 0, COLS, title.buf, A_BOLD);
 	for (int k = 0; k < h && t->pager_top + (size_t)k < l->nlines; k++) {
 		size_t off = l->lines[t->pager_top + (size_t)k];

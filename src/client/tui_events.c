@@ -77,11 +77,16 @@ tui_event_line(json_t *ev, const char *kind, struct strbuf *out)
 			strbuf_addf(out, " %s", s);
 	if ((s = cmd_str(ev, "error", NULL)))
 		strbuf_addf(out, ": %s", s);
-	if (json_is_object(oj)) {
+	if (json_is_object(oj) && strncmp(kind, "gate_", 5) == 0) {
 		cmd_outcome(oj, &o, &st, &summary);
 		strbuf_addf(out, ": %s", summary.buf);
 		status = st.buf;
 		outcome_release(&o);
+	} else if (json_is_object(oj)) { /* a node's deploy outcome */
+		status = cmd_str(oj, "status", NULL);
+		cmd_deploy_failure(oj, &summary);
+		if (summary.len)
+			strbuf_addf(out, ": %s", summary.buf);
 	}
 	enum tui_color c = tui_events_color(kind, status ? status : cmd_str(ev, "status", NULL));
 	strbuf_release(&st);

@@ -37,6 +37,8 @@ tui_refused(
 
 	if (status == 0)
 		strbuf_addf(&m, "%s: cannot reach the daemon: %s", what, error);
+	else if (json_array_size(json_object_get(e, "reasons")))
+		strbuf_addf(&m, "%s refused, gates not passed", what);
 	else
 		strbuf_addf(&m, "%s refused: %s", what, cmd_str(e, "message", "no reason given"));
 	json_array_foreach(json_object_get(e, "reasons"), i, r)

@@ -60,16 +60,19 @@ tui_log_got(struct tui *t, int status, const char *body, size_t len, const char 
 	strbuf_reset(&l->note);
 	l->lines_for = (size_t)-1;
 	if (status == 200) {
-		strbuf_add(&l->text, body, len);
+		size_t keep = len < TUI_LOG_KEEP ? len : TUI_LOG_KEEP;
+
+		strbuf_add(&l->text, body + len - keep, keep);
 		l->file_len = len;
-		l->cut = len >= TUI_LOG_FETCH;
-		tui_log_trim(l);
+		l->cut = len > keep || len >= TUI_LOG_FETCH;
 	} else if (status == 404) {
 		strbuf_addstr(&l->note, "(no log yet)");
 	} else {
 		strbuf_addf(&l->note, "(log: %s)", status ? "the daemon refused" : error);
 	}
 	t->dirty = 1;
+	if (len > TUI_LOG_KEEP)
+		t->trim = 1; /* give the fetch's memory back once it is freed */
 	if (l->again) {
 		l->again = 0;
 		tui_log_refresh(t);

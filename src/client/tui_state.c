@@ -23,6 +23,7 @@ tui_tiers_free(struct tui_tier *tiers, size_t n)
 		free(tiers[i].name);
 		free(tiers[i].current);
 		free(tiers[i].previous);
+		free(tiers[i].pending);
 	}
 	free(tiers);
 }
@@ -83,16 +84,26 @@ tui_gate_parse(struct tui_gate *g, json_t *j)
 static void
 tui_tier_parse(struct tui_tier *tt, json_t *j)
 {
-	json_t *gates = json_object_get(j, "gates"), *g;
-	size_t i;
+	json_t *gates = json_object_get(j, "gates"), *pending = json_object_get(j, "pending_gates");
+	const char *pv = cmd_str(j, "pending_version", NULL);
+	size_t i, n = json_array_size(gates);
+	json_t *g;
 
 	tt->name = xstrdup(cmd_str(j, "name", "?"));
 	tt->current = xstrdup(cmd_str(j, "current_version", "-"));
 	tt->previous = xstrdup(cmd_str(j, "previous_version", "-"));
+	tt->pending = pv ? xstrdup(pv) : NULL;
 	tt->frozen = json_is_true(json_object_get(j, "frozen"));
-	tt->ngates = json_array_size(gates);
+	if (pv == NULL)
+		pending = NULL;
+	tt->ngates = n + json_array_size(pending);
 	tt->gates = xcalloc(tt->ngates ? tt->ngates : 1, sizeof(*tt->gates));
 	json_array_foreach(gates, i, g) tui_gate_parse(&tt->gates[i], g);
+	json_array_foreach(pending, i, g)
+	{
+		tui_gate_parse(&tt->gates[n + i], g);
+		tt->gates[n + i].pending = 1;
+	}
 }
 
 /* Replace the tiers with those of /state's JSON; the selection keeps its name. */

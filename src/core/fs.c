@@ -99,3 +99,22 @@ fs_remove_tree(const char *path)
 		return -1;
 	return 0;
 }
+
+void
+fs_log_line(const char *path, const char *fmt, va_list ap)
+{
+	struct strbuf line = STRBUF_INIT;
+	int fd;
+
+	strbuf_addstr(&line, "sando: ");
+	strbuf_vaddf(&line, fmt, ap);
+	strbuf_addch(&line, '\n');
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		if (write(fd, line.buf, line.len) < 0) {
+			/* best effort: the log is for people, the state is in the store */
+		}
+		close(fd);
+	}
+	strbuf_release(&line);
+}

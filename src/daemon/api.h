@@ -34,6 +34,11 @@ void api_confirm(struct http_request *req, void *ctx);
 void api_gate_runs(struct http_request *req, void *ctx);
 void api_gate_run(struct http_request *req, void *ctx);
 
+/* The ?tier= and ?version= filters, validated: 0 with *tier_out / *v_out
+ * set (NULL when absent), or -1 after answering 400/404. */
+int api_query_filters(struct http_request *req, struct daemon *d, struct strbuf *tier,
+    struct strbuf *v, const char **tier_out, const char **v_out);
+
 /* A positive integer path parameter, or 0 after answering 400. */
 int64_t api_param_id(struct http_request *req, const char *name);
 

@@ -148,24 +148,34 @@ api_confirm(struct http_request *req, void *ctx)
 	strbuf_release(&err);
 }
 
+/* The query's tier and version filters, validated: 0 with each NULL when
+ * absent (tier->buf / v->buf otherwise), or -1 after answering 400/404. */
+int
+api_query_filters(struct http_request *req, struct daemon *d, struct strbuf *tier, struct strbuf *v,
+    const char **tier_out, const char **v_out)
+{
+	*tier_out = http_query_get(req, "tier", tier) == 0 ? tier->buf : NULL;
+	*v_out = http_query_get(req, "version", v) == 0 ? v->buf : NULL;
+	if (*v_out && !version_valid(v->buf, v->len))
+		http_respond_error(
+		    req, 400, "invalid_version", "'version' is not a semantic version");
+	else if (*tier_out && topology_tier(&d->topo, tier->buf, tier->len) == NULL)
+		http_respond_error(req, 404, "unknown_tier", "no tier named '%s'", tier->buf);
+	else
+		return 0;
+	return -1;
+}
+
 void
 api_gate_runs(struct http_request *req, void *ctx)
 {
 	struct daemon *d = ctx;
 	struct strbuf v = STRBUF_INIT, tier = STRBUF_INIT, err = STRBUF_INIT;
-	int has_v = http_query_get(req, "version", &v) == 0;
-	int has_tier = http_query_get(req, "tier", &tier) == 0;
+	const char *t, *ver;
 
-	if (has_v && !version_valid(v.buf, v.len))
-		http_respond_error(
-		    req, 400, "invalid_version", "'version' is not a semantic version");
-	else if (has_tier && topology_tier(&d->topo, tier.buf, tier.len) == NULL)
-		http_respond_error(req, 404, "unknown_tier", "no tier named '%s'", tier.buf);
-	else
-		api_respond_rows(req,
-		    store_gate_runs_json(
-		        d->store, 0, has_tier ? tier.buf : NULL, has_v ? v.buf : NULL, 500, &err),
-		    &err, NULL);
+	if (api_query_filters(req, d, &tier, &v, &t, &ver) == 0)
+		api_respond_rows(
+		    req, store_gate_runs_json(d->store, 0, t, ver, 500, &err), &err, NULL);
 	strbuf_release(&v);
 	strbuf_release(&tier);
 	strbuf_release(&err);

@@ -320,19 +320,11 @@ api_deploys(struct http_request *req, void *ctx)
 {
 	struct daemon *d = ctx;
 	struct strbuf tier = STRBUF_INIT, v = STRBUF_INIT, err = STRBUF_INIT;
-	int has_tier = http_query_get(req, "tier", &tier) == 0;
-	int has_v = http_query_get(req, "version", &v) == 0;
+	const char *t, *ver;
 
-	if (has_v && !version_valid(v.buf, v.len))
-		http_respond_error(
-		    req, 400, "invalid_version", "'version' is not a semantic version");
-	else if (has_tier && topology_tier(&d->topo, tier.buf, tier.len) == NULL)
-		http_respond_error(req, 404, "unknown_tier", "no tier named '%s'", tier.buf);
-	else
-		api_respond_rows(req,
-		    store_deploys_json(
-		        d->store, has_tier ? tier.buf : NULL, has_v ? v.buf : NULL, 0, 500, &err),
-		    &err, NULL);
+	if (api_query_filters(req, d, &tier, &v, &t, &ver) == 0)
+		api_respond_rows(
+		    req, store_deploys_json(d->store, t, ver, 0, 500, &err), &err, NULL);
 	strbuf_release(&tier);
 	strbuf_release(&v);
 	strbuf_release(&err);

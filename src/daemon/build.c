@@ -64,21 +64,11 @@ build_settle(struct build *b)
 void
 build_log(struct build *b, const char *fmt, ...)
 {
-	struct strbuf line = STRBUF_INIT;
 	va_list ap;
-	FILE *f;
 
-	strbuf_addstr(&line, "sando: ");
 	va_start(ap, fmt);
-	strbuf_vaddf(&line, fmt, ap);
+	fs_log_line(b->log_path, fmt, ap);
 	va_end(ap);
-	strbuf_addch(&line, '\n');
-	f = fopen(b->log_path, "a");
-	if (f) {
-		fwrite(line.buf, 1, line.len, f);
-		fclose(f);
-	}
-	strbuf_release(&line);
 }
 
 static json_t *

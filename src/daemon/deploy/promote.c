@@ -26,20 +26,11 @@ static struct promote *promotes; /* every promote in flight */
 void
 promote_log(struct promote *pr, const char *fmt, ...)
 {
-	struct strbuf line = STRBUF_INIT;
 	va_list ap;
-	FILE *f;
 
-	strbuf_addstr(&line, "sando: ");
 	va_start(ap, fmt);
-	strbuf_vaddf(&line, fmt, ap);
+	fs_log_line(pr->log_path, fmt, ap);
 	va_end(ap);
-	strbuf_addch(&line, '\n');
-	if ((f = fopen(pr->log_path, "a")) != NULL) {
-		fwrite(line.buf, 1, line.len, f);
-		fclose(f);
-	}
-	strbuf_release(&line);
 }
 
 static const char *
