@@ -204,9 +204,10 @@ static void
 tui_draw_status(struct tui *t)
 {
 	int up = t->ws_up && t->state_ok, n;
-	const char *keys = t->mode == TUI_PAGER ? " j/k scroll  space/b page  g/G top/end  q back"
-	                                        : " j/k select  p promote  R rollback  c confirm"
-	                                          "  b backup  r refresh  l log  ? help  q quit";
+	const char *keys = t->mode == TUI_PAGER
+	                       ? " q:back j/k:scroll space/b:page g/G:top/end"
+	                       : " ?:help q:quit p:promote R:rollback c:confirm b:backup"
+	                         " r:refresh l:log j/k:tier";
 
 	if (LINES >= 2 && t->mode == TUI_CONFIRM)
 		tui_puts(LINES - 2, 0, COLS, t->prompt.buf, A_BOLD);
