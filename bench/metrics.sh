@@ -135,3 +135,18 @@ rc=$(cached /metrics); hc=$(cached /healthz)
 printf 'rendered (new connection, cache expired): /metrics %.2f ms, /healthz %.2f ms (%.1fx)\n' "$r" "$h" "$(echo "$r / $h" | bc -l)"
 printf 'sandod CPU per rendered /metrics (median of %d): %.2f ms\n' "$((samples - 1))" "$c"
 printf 'cached (keep-alive):                      /metrics %.3f ms, /healthz %.3f ms (%.1fx)\n' "$rc" "$hc" "$(echo "$rc / $hc" | bc -l)"
+
+# `sando state` over the same history (issue 6: below 20 ms wall), the whole
+# client run (start, one GET /state, print); `curl /state` is the baseline.
+sando="$build/src/client/sando"
+if [ -x "$sando" ]; then
+	wall() { # command...: median wall time in ms over 30 runs, 1.1 s apart (a fresh /state)
+		for _ in $(seq 30); do
+			sleep 1.1
+			s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
+			echo "$(( (e - s) / 1000 ))"
+		done | sort -n | awk '{a[NR] = $1} END {printf "%.2f", a[int((NR + 1) / 2)] / 1000}'
+	}
+	ws_=$(wall "$sando" --daemon "$url" state); wc_=$(wall curl -s "$url/state")
+	printf 'sando state (wall, median of 30, /state rendered afresh): %s ms; curl /state: %s ms\n' "$ws_" "$wc_"
+fi

@@ -113,6 +113,9 @@ struct cmd_request {
 	json_t *body;        /* sent as application/json when not NULL (not stolen) */
 	int raw;             /* a 2xx body is text (a log), not JSON */
 	uint64_t timeout_ms; /* 0: 30 s */
+	/* raw only: a 2xx body is handed here as it arrives, not kept in the reply */
+	void (*on_body)(const char *buf, size_t len, void *arg);
+	void *on_body_arg;
 };
 
 struct cmd_reply {

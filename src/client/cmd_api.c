@@ -21,7 +21,17 @@
 struct api_call {
 	struct cmd_reply *r;
 	struct strbuf error; /* why there is no answer */
+	const struct cmd_request *rq;
 };
+
+/* A streamed 2xx body: to the request's own callback. */
+static void
+api_body(const char *buf, size_t len, void *arg)
+{
+	struct api_call *c = arg;
+
+	c->rq->on_body(buf, len, c->rq->on_body_arg);
+}
 
 static void
 api_done(const struct http_client_result *res, void *arg)
@@ -55,6 +65,7 @@ api_run(const struct cmd_ctx *ctx, const struct cmd_request *rq, struct cmd_repl
 	    .body_max = API_BODY_MAX,
 	    .on_done = api_done,
 	    .arg = c,
+	    .on_body = rq->raw && rq->on_body ? api_body : NULL,
 	};
 	uv_loop_t loop;
 	int rc;
@@ -96,7 +107,7 @@ int
 cmd_call(const struct cmd_ctx *ctx, const struct cmd_entry *cmd, const struct cmd_request *rq,
     struct cmd_reply *r)
 {
-	struct api_call c = {.r = r, .error = STRBUF_INIT};
+	struct api_call c = {.r = r, .error = STRBUF_INIT, .rq = rq};
 	struct strbuf err = STRBUF_INIT;
 	int ok, rc = CMD_EXIT_FAIL;
 

@@ -3,14 +3,21 @@
  * run's log of a gate ('build' for the build's log), printed as it is.
  *
  * -f adds ?follow=1: the daemon streams the log while the run goes on and
- * ends the stream when it ends; sando exits 0 then.  net/http_client hands
- * over a whole response only (it has no per-chunk callback yet), so the
- * followed log is printed when the stream ends, not as it arrives.
+ * ends the stream when it ends; sando prints each piece as it arrives and
+ * exits 0 then.
  */
 #include "client/cmd.h"
 
 #define LOGS_TIMEOUT_MS (5 * 60 * 1000)
 #define LOGS_FOLLOW_TIMEOUT_MS (7ULL * 24 * 3600 * 1000)
+
+/* A piece of a followed log: out at once. */
+static void
+logs_piece(const char *buf, size_t len, void *arg)
+{
+	fwrite(buf, 1, len, stdout);
+	fflush(stdout);
+}
 
 static int
 cmd_logs(const struct cmd_ctx *ctx, int argc, char **argv)
@@ -35,6 +42,7 @@ cmd_logs(const struct cmd_ctx *ctx, int argc, char **argv)
 		strbuf_addstr(&path, a.tier ? "&follow=1" : "?follow=1");
 	rq.path = path.buf;
 	rq.timeout_ms = a.follow ? LOGS_FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS;
+	rq.on_body = a.follow ? logs_piece : NULL;
 	rc = cmd_call(ctx, &cmd_logs_entry, &rq, &r);
 	if (rc == CMD_EXIT_OK) {
 		fwrite(r.body.buf, 1, r.body.len, stdout);

@@ -40,6 +40,7 @@ struct http_client {
 	uint64_t timeout_ms, start_ns;
 	size_t body_max;
 	void (*on_done)(const struct http_client_result *r, void *arg);
+	void (*on_body)(const char *buf, size_t len, void *arg);
 	void *arg;
 
 	uv_getaddrinfo_t gai;
@@ -195,6 +196,10 @@ on_body(llhttp_t *p, const char *at, size_t n)
 	struct http_client *c = p->data;
 	size_t room = c->body_max - c->body.len;
 
+	if (c->on_body && p->status_code >= 200 && p->status_code < 300) {
+		c->on_body(at, n, c->arg);
+		return 0;
+	}
 	strbuf_add(&c->body, at, n < room ? n : room);
 	if (n <= room)
 		return 0;
@@ -502,6 +507,7 @@ hc_new(uv_loop_t *loop, const struct http_client_options *o)
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : HC_DEFAULT_TIMEOUT_MS;
 	c->body_max = o->body_max ? o->body_max : HC_DEFAULT_BODY_MAX;
 	c->on_done = o->on_done;
+	c->on_body = o->on_body;
 	c->arg = o->arg;
 	c->is_head = o->method && strcmp(o->method, "HEAD") == 0;
 	strbuf_init(&c->request, 0);

@@ -57,6 +57,10 @@ struct http_client_options {
 	size_t body_max;     /* 0: 64 KiB; a longer body is truncated (not an error) */
 	void (*on_done)(const struct http_client_result *r, void *arg);
 	void *arg;
+	/* When set, a 2xx answer's body is handed over here as it arrives (for
+	 * streams such as a followed log) instead of being kept (result.body is
+	 * then ""; body_max does not apply); other answers are kept as usual. */
+	void (*on_body)(const char *buf, size_t len, void *arg);
 };
 
 /* Start a request on loop; 0 with *out set (out may be NULL), or -1 with a

@@ -120,7 +120,7 @@ while True:
 }
 
 @test "state, rebuild, builds, versions, logs and logs -f" {
-	SMOKE_S=2 start_cli_demo
+	SMOKE_S=4 start_cli_demo
 	build_version $V
 	run --separate-stderr s state
 	[ "$status" -eq 0 ]
@@ -128,7 +128,7 @@ while True:
 	[ "${lines[0]}" = "TIER     CURRENT  PREVIOUS  BURN-IN SINCE         FROZEN  NODES" ]
 	grep -Eq "^build +$V +- +20[0-9-]+T[0-9:]+Z +no +-$" <<<"$output"
 	grep -Eq '^staging +- +- +- +no +s-1=- s-2=-$' <<<"$output"
-	grep -Eq "^build +boot_smoke +$V +passed +stayed up 2(\.[0-9])? s$" <<<"$output"
+	grep -Eq "^build +boot_smoke +$V +passed +stayed up 4(\.[0-9])? s$" <<<"$output"
 	grep -Eq "^build +manual_confirm +$V +blocked +awaiting confirmation$" <<<"$output"
 	grep -Eq "^staging +burn_in +$V \(pending\) +blocked +burn-in clock not started$" <<<"$output"
 	# piped: no escape codes, with or without NO_COLOR
@@ -167,9 +167,14 @@ while True:
 		[ "$(curl -s "$URL/gate-runs?tier=build&version=$V2" | jq '[.[] | select(.gate == "boot_smoke" and .status == null)] | length')" = 1 ] && break
 		sleep 0.05
 	done
-	run s logs -f $V2 boot_smoke --tier build
-	[ "$status" -eq 0 ]
-	grep -q "gate 'boot_smoke' passed: stayed up" <<<"$output"
+	s logs -f $V2 boot_smoke --tier build >"$WS/follow.out" &
+	follower=$!
+	# printed as it arrives: the start is there while the gate still runs
+	for i in $(seq 100); do grep -q "starting '" "$WS/follow.out" && break; sleep 0.05; done
+	grep -q "starting '" "$WS/follow.out"
+	[ "$(curl -s "$URL/gate-runs?tier=build&version=$V2" | jq '[.[] | select(.gate == "boot_smoke" and .status == null)] | length')" = 1 ]
+	wait "$follower"
+	grep -q "gate 'boot_smoke' passed: stayed up" "$WS/follow.out"
 	run --separate-stderr s rebuild --sha zz
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "sando rebuild: 'sha' must be 4 to 40 hexadecimal digits" ]
