@@ -55,10 +55,22 @@ run_conformance() {
 run_system() {
 	local b=$1 out p f
 	out="$log/$(basename "$b")-bats.out"
+	# files run two at a time (most of a system test is waiting on daemons,
+	# builds and sleeps); the tests of one file stay in order
+	set -- --tap
+	if [ "${SANDO_TEST_JOBS:-2}" -gt 1 ] && command -v parallel >/dev/null; then
+		set -- "$@" --jobs "${SANDO_TEST_JOBS:-2}" --no-parallelize-within-files
+	fi
 	SANDOD="$top/$b/src/daemon/sandod" SANDO_TOP="$top" \
-		bats --tap "$top/tests/system" >"$out" 2>&1
+		bats "$@" "$top/tests/system" >"$out" 2>&1
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^not ok ' "$out")
+	# every planned test must report: a run cut short is a failure
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -1)
+	if [ -n "$plan" ] && [ $((p + f)) -lt "$plan" ]; then
+		echo "FAIL bats reported $((p + f)) of $plan tests"; tail -20 "$out"
+		f=$((f + plan - p - f))
+	fi
 	[ "$f" -eq 0 ] || grep -A30 '^not ok ' "$out" | head -150
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL bats ran no test"; tail -20 "$out"; count 0 1; return

@@ -9,7 +9,7 @@ BUILD="gcc libc6-dev make meson ninja-build pkg-config python3
 # run: the programs sandod drives
 RUN="git rsync openssh-client postgresql-client"
 # test: unit tests, system tests and their probes
-TEST="libcriterion-dev bats curl jq sqlite3 procps postgresql util-linux openssh-server prometheus shellcheck sudo tmux"
+TEST="libcriterion-dev bats curl jq sqlite3 procps postgresql util-linux openssh-server prometheus shellcheck sudo tmux parallel"
 
 missing=""
 for p in $BUILD $RUN $TEST; do

@@ -7,8 +7,8 @@
 load lib
 
 teardown() {
-	sando_teardown
 	[ -z "${STUB_PID:-}" ] || kill "$STUB_PID" 2>/dev/null || true
+	sando_teardown
 }
 
 V=0.1.0

@@ -13,8 +13,8 @@ setup() {
 }
 
 teardown() {
-	sando_teardown
 	[ -z "${STUB_PID:-}" ] || kill "$STUB_PID" 2>/dev/null || true
+	sando_teardown
 	sshd_stop
 }
 

@@ -11,8 +11,8 @@ bats_require_minimum_version 1.5.0
 SANDO="$(dirname "$SANDOD")/../client/sando"
 
 teardown() {
-	sando_teardown
 	[ -z "${STUB_PID:-}" ] || kill "$STUB_PID" 2>/dev/null || true
+	sando_teardown
 	[ -z "${JUNK_PID:-}" ] || kill "$JUNK_PID" 2>/dev/null || true
 }
 

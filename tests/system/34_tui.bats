@@ -12,8 +12,8 @@ V2=0.2.0
 
 teardown() {
 	[ -z "${TM:-}" ] || tmux -L "$TM" kill-server 2>/dev/null || true
-	sando_teardown
 	[ -z "${STUB_PID:-}" ] || kill "$STUB_PID" 2>/dev/null || true
+	sando_teardown
 }
 
 node() {

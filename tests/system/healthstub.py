@@ -4,7 +4,9 @@ the status code written in a file (default 200), so a node's restart script
 decides whether the node looks healthy.  Usage: healthstub.py STATUS_FILE
 PORT_FILE; it writes the port it got into PORT_FILE."""
 import http.server
+import os
 import sys
+import threading
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -27,4 +29,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[2], "w") as f:
     f.write(str(server.server_address[1]))
+# a stub whose test forgot it goes away on its own after 15 minutes
+threading.Timer(900, lambda: os._exit(0)).start()
 server.serve_forever()

@@ -236,7 +236,9 @@ run_of() { # runs-json gate-name
 # $WS/fail-<node> makes it answer 503, any other 200.
 start_stub() {
 	echo 200 >"$WS/health.status"
-	python3 "$BATS_TEST_DIRNAME/healthstub.py" "$WS/health.status" "$WS/stub.port" &
+	# no inherited output descriptors: a stub left behind must not hold bats up
+	python3 "$BATS_TEST_DIRNAME/healthstub.py" "$WS/health.status" "$WS/stub.port" \
+		</dev/null >/dev/null 2>&1 3>&- &
 	STUB_PID=$!
 	export STUB_PID
 	for i in $(seq 100); do [ -s "$WS/stub.port" ] && break; sleep 0.05; done
