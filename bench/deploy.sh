@@ -96,6 +96,15 @@ now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.4f", b - a}'; }
 lo_bytes() { awk -F: '$1 ~ /^ *lo$/ {split($2, a, " "); print a[9]}' /proc/net/dev; }
 say() { echo "-- $*"; }
+# CPU time in clock ticks (/proc/PID/stat): a process's own (utime + stime),
+# and its waited-for children's (cutime + cstime: a child's count includes
+# the children it waited for, so a whole tree ends up in its parent's)
+clk=$(getconf CLK_TCK)
+cpu_self() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_children() { awk '{print $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_all() { echo $(($(cpu_self "$1") + $(cpu_children "$1"))); }
+sshd_cpu() { cpu_children "$(cat "$SSHD_DIR/sshd.pid")"; }
+ticks_s() { awk -v t="$1" -v c="$clk" 'BEGIN {printf "%.2f", t / c}'; }
 
 # --- the bundle ---------------------------------------------------------------
 # Deterministic pseudo-random bytes: AES-128-CTR keystream of a fixed password.
@@ -242,6 +251,8 @@ else
 fi
 pid=$!
 for _ in $(seq 200); do grep -q 'ready: listening' "$ws/sandod.log" && break; sleep 0.05; done
+dpid=$pid
+[ -z "${STRACE:-}" ] || dpid=$(pgrep -P "$pid" | head -1)
 port=$(sed -n 's/.*ready: listening.*(port \([0-9]*\)).*/\1/p' "$ws/sandod.log")
 [ -n "$port" ] || { echo "bench: sandod did not start"; cat "$ws/sandod.log"; exit 1; }
 url=http://127.0.0.1:$port
@@ -266,12 +277,18 @@ build_version() { # version: push, wait until the first tier has it
 
 # Close the ssh masters sandod left (ControlPersist), so that the next ssh
 # promote opens its connections like the first one of the day.
+# Prints the CPU ticks the masters used (they are nobody's children once
+# detached: read before they exit).
 close_masters() {
-	local s
+	local s m ticks=0
 	for s in "$ws"/work/ssh/*; do
-		[ -S "$s" ] && ssh -o ControlPath="$s" -O exit x >/dev/null 2>&1 || true
+		[ -S "$s" ] || continue
+		m=$(ssh -o ControlPath="$s" -O check x 2>&1 | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
+		[ -z "$m" ] || ticks=$((ticks + $(cpu_self "$m")))
+		ssh -o ControlPath="$s" -O exit x >/dev/null 2>&1 || true
 	done
-	sleep 0.2
+	sleep 0.3 # sshd reaps the masters' connections
+	echo "$ticks"
 }
 
 # check_nodes dir version: every node's current points at the version, and
@@ -293,8 +310,10 @@ check_nodes() {
 
 # sando_step key action tier [repeat]: run api.py, keep its figures
 sando_step() {
-	local key=$1 out=$ws/api.$1
+	local key=$1 out=$ws/api.$1 c0 s0 m
 	sync
+	c0=$(cpu_all "$dpid")
+	s0=$(sshd_cpu)
 	if ! API_EVENTS_LOG=$ws/events.jsonl python3 "$top/bench/deploy/api.py" \
 		"$sando" "$url" "$ws/sando.db" "$2" "$3" "${4:-1}" >"$out"; then
 		echo "bench: $2 of tier $3 failed:"
@@ -302,6 +321,9 @@ sando_step() {
 		tail -20 "$ws/sandod.log"
 		exit 1
 	fi
+	# CPU: sandod and what it ran, its ssh masters, the node side (sshd's)
+	m=$(close_masters)
+	put "${key%%#*}_cpu${key#"${key%%#*}"}" "$(ticks_s $(($(cpu_all "$dpid") - c0 + m + $(sshd_cpu) - s0)))"
 	python3 - "$out" "$key" >>"$res" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -322,10 +344,12 @@ EOF
 # rsync + ln -s + mv -T; locally or over ssh (each command its own connection).
 # The nodes' releases/ directories are made before the clock starts.
 bare() {
-	local key=$1 dir=$2 v=$3 prev=${4:-} over=${5:-} i d t0 b0 fail=0
+	local key=$1 dir=$2 v=$3 prev=${4:-} over=${5:-} i d t0 b0 c0 s0 fail=0
 	local pids=()
 	for i in $(seq "$nodes"); do mkdir -p "$dir/n$i/releases"; done
 	sync
+	c0=$(cpu_children $$)
+	s0=$(sshd_cpu)
 	b0=$(lo_bytes)
 	t0=$(now)
 	for i in $(seq "$nodes"); do
@@ -345,6 +369,9 @@ bare() {
 	put "$key" "$(since "$t0")"
 	put "${key%%#*}_lo${key#"${key%%#*}"}" $(($(lo_bytes) - b0))
 	[ "$fail" = 0 ] || { echo "bench: bare $key failed"; exit 1; }
+	# CPU: what this shell ran and waited for, the node side (sshd's)
+	[ -z "$over" ] || sleep 0.3
+	put "${key%%#*}_cpu${key#"${key%%#*}"}" "$(ticks_s $(($(cpu_children $$) - c0 + $(sshd_cpu) - s0)))"
 	if [ -n "$over" ]; then
 		put "${key%%#*}_rsync_sent${key#"${key%%#*}"}" "$(sed -n 's/^Total bytes sent: //p' "$ws"/stats."$key".* | tr -d , | paste -sd+ | bc)"
 		put "${key%%#*}_rsync_recv${key#"${key%%#*}"}" "$(sed -n 's/^Total bytes received: //p' "$ws"/stats."$key".* | tr -d , | paste -sd+ | bc)"
@@ -385,8 +412,9 @@ EOT
 fi
 # ansible_step key playbook version: one timed ansible-playbook run
 ansible_step() {
-	local t0
+	local t0 c0
 	sync
+	c0=$(cpu_children $$)
 	t0=$(now)
 	if ! HOME=$an/home ANSIBLE_CONFIG=$an/ansible.cfg ansible-playbook "$top/bench/deploy/$2" \
 		-e "version=$3" -e "release_src=$rel/$3" >"$an/$1.log" 2>&1; then
@@ -395,6 +423,7 @@ ansible_step() {
 		exit 1
 	fi
 	put "$1" "$(since "$t0")"
+	put "$1_cpu" "$(ticks_s $(($(cpu_children $$) - c0)))"
 }
 
 # One comparison, REPS times, alternating which side goes first.
@@ -416,7 +445,7 @@ ssh_pair() {
 	for r in $(seq "$reps"); do
 		say "$tag ssh, run $r of $reps"
 		[ $((r % 2)) -eq 1 ] && bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
-		close_masters
+		close_masters >/dev/null
 		sando_step "sando_${tag}_ssh#$r" promote "ssh-$r"
 		check_nodes "$ws/nodes/ssh-$r" "$v"
 		[ $((r % 2)) -eq 0 ] && bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
@@ -442,7 +471,7 @@ say "v1 local, verify = sha256"
 sando_step sando_v1_local_sha promote local-sha256
 check_nodes "$ws/nodes/local-sha256" "$V1"
 say "v1 ssh, verify = sha256"
-close_masters
+close_masters >/dev/null
 sando_step sando_v1_ssh_sha promote ssh-sha256
 check_nodes "$ws/nodes/ssh-sha256" "$V1"
 
@@ -466,7 +495,7 @@ sando_step sando_v2_local_sha promote local-sha256
 check_nodes "$ws/nodes/local-sha256" "$V2"
 rm -rf "$ws/nodes/local-sha256"
 say "v2 ssh, verify = sha256"
-close_masters
+close_masters >/dev/null
 sando_step sando_v2_ssh_sha promote ssh-sha256
 check_nodes "$ws/nodes/ssh-sha256" "$V2"
 rm -rf "$ws/nodes/ssh-sha256"
@@ -505,7 +534,7 @@ if [ "$use_ansible" = 1 ]; then
 	check_nodes "$ws/nodes/ansible" "$V1"
 fi
 say "rollback ssh x $rollbacks (masters closed before the first)"
-close_masters
+close_masters >/dev/null
 sando_step sando_rollback_ssh rollback ssh-1 "$rollbacks"
 
 # node events whose JSON "kind" is the promote's kind, not deploy_* (see api.py)
@@ -535,6 +564,11 @@ for name, tag in [("v1 local", "v1_local"), ("v2 local", "v2_local"), ("v1 ssh",
     b, s, sha = "bare_" + tag, "sando_" + tag, "sando_%s_sha" % tag
     print("%-9s | %-18s = %6.3f | %-18s = %6.3f | %9.2fx | %6.3f (%+.2f) | %10.2fx" % (
         name, ls(b), med(b), ls(s), med(s), med(s) / med(b), one(sha), one(sha) - med(s), one(sha) / med(b)))
+print("CPU s (user + sys of everything each side ran, node side included; median of the runs):")
+for name, tag in [("v1 local", "v1_local"), ("v2 local", "v2_local"), ("v1 ssh", "v1_ssh"), ("v2 ssh", "v2_ssh")]:
+    b, s, sha = "bare_%s_cpu" % tag, "sando_%s_cpu" % tag, "sando_%s_sha_cpu" % tag
+    print("  %-9s bare %s = %.2f; sando %s = %.2f (%.2fx); sha256 %.2f" % (
+        name, ls(b), med(b), ls(s), med(s), med(s) / med(b), one(sha)))
 print("  sando, last node's deploy_ok: " + "; ".join("%s %s" % (t, ls("sando_%s_last_node" % t)) for t in ["v1_local", "v2_local", "v1_ssh", "v2_ssh"]))
 print()
 print("v2 over ssh, bytes on the loopback interface (both directions, headers included), all %d nodes:" % nodes)
@@ -561,8 +595,10 @@ print("rollback, %d nodes, %d times (ms): sando local (API call -> 'rollback' ev
     med("sando_rollback_accepted") * 1e3))
 print("  sando ssh (first with its masters closed) %s; median %.1f" % (ms("sando_rollback_ssh"), med("sando_rollback_ssh") * 1e3))
 print("  bare ln -s + mv -T, %d in parallel: %s; median %.1f" % (nodes, ms("bare_rollback"), med("bare_rollback") * 1e3))
+print("  CPU of the %d rollbacks: sando local %.2f s, ssh %.2f s" % (rollbacks, one("sando_rollback_cpu"), one("sando_rollback_ssh_cpu")))
 if ansible:
     print()
+    print("Ansible CPU: v1 %.2f s, v2 %.2f s, rollback %.2f s" % (one("ansible_v1_cpu"), one("ansible_v2_cpu"), one("ansible_rollback_cpu")))
     print("Ansible (synchronize + deploy_helper, forks=%d, connection local; one run each): v1 %.2f s (%.2fx bare), v2 %.2f s (%.2fx bare),"
           " rollback %.2f s (%.0fx bare); sando/Ansible: v1 %.2f, v2 %.2f, rollback %.3f" % (
         nodes, one("ansible_v1"), one("ansible_v1") / med("bare_v1_local"), one("ansible_v2"), one("ansible_v2") / med("bare_v2_local"),
