@@ -49,11 +49,12 @@ if [ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null; then sleep 0.3; fi
 cd "$SANDO_NODE_ROOT/current" || exit 1
 PORT=$port setsid ./demo-app >>"$SANDO_NODE_ROOT/app.log" 2>&1 </dev/null &
 echo $! >"$pidf"
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	curl -fsS -m 1 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && exit 0
 	sleep 0.1
 done
-echo "demo-app on $SANDO_NODE did not come up on port $port" >&2
+echo "demo-app on $SANDO_NODE did not come up on port $port; its log ends:" >&2
+tail -5 "$SANDO_NODE_ROOT/app.log" >&2
 exit 1
 EOT
 chmod +x "$demo/restart-node.sh"
