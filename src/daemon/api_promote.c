@@ -277,6 +277,7 @@ freeze(struct http_request *req, struct daemon *d, int frozen)
 	const struct tier_config *t = NULL;
 	json_t *r = req->json ? json_object_get(req->json, "reason") : NULL;
 	const char *reason = r ? json_string_value(r) : NULL;
+	json_t *dj;
 	char *detail;
 
 	route_param(&req->params, "tier", &name);
@@ -289,9 +290,9 @@ freeze(struct http_request *req, struct daemon *d, int frozen)
 	} else if (store_freeze(d->store, t ? t->name : NULL, frozen, reason, &err) == -1) {
 		http_respond_error(req, 500, "internal", "%s", err.buf);
 	} else {
-		detail = json_dumps(
-		    json_pack("{s:o}", "reason", reason ? json_string(reason) : json_null()),
-		    JSON_COMPACT);
+		dj = json_pack("{s:o}", "reason", reason ? json_string(reason) : json_null());
+		detail = json_dumps(dj, JSON_COMPACT);
+		json_decref(dj);
 		store_audit(d->store, actor(req), frozen ? "freeze" : "unfreeze",
 		    t ? t->name : NULL, detail, &err);
 		free(detail);
