@@ -28,7 +28,12 @@
 # which goes first, each run into nodes of its own (sando: one tier per run);
 # the bare tools copy the staged release directories (<release_root>/<v>/,
 # the same files and times sando sends).  `sync` before every timed run.
-# Figures are medians over the runs, ratios medians over medians.
+# Figures are medians over the runs, ratios medians over medians.  Besides
+# wall time, the CPU time (user + sys) of everything each side ran: the bare
+# side's from this shell's waited-for children, sando's from sandod's own and
+# its children's, plus its detached ssh masters (read before they are
+# closed), plus for ssh the node side's (the sshd listener's children);
+# on a shared 2-core VM it moves less than wall time, not much less.
 # Needs about 30 GB of disk in TMPDIR with REPS=3 (sets of 10 nodes are
 # removed once their last step is done).
 # Prints figures, never fails on them (only when a deploy itself fails).
@@ -181,7 +186,7 @@ bundle_bytes=$(($(stat -c %s "$cache/$V1/app" "$cache/$V1/app-admin" | paste -sd
 sshd_start
 # The nodes' login shell: bash sources ~/.bashrc for a command run by sshd
 # (SSH_CLIENT set, SHLVL below 2); a .bashrc that runs `pyenv init` (as
-# root's does on the VM these figures come from) costs ~0.3 s of CPU per
+# root's does on the VM these figures come from) adds ~0.3 s to every
 # session and prints to stderr when sessions race.  Unless SSH_RC=1, sshd sets
 # SHLVL=1 so that the nodes behave like a plain deploy account; each step of
 # either side pays one session start per connection or multiplexed session.
