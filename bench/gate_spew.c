@@ -67,7 +67,8 @@ main(int argc, char **argv)
 	char *buf;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: gate_spew BYTES [LINE_LEN] [WRITE_SIZE] [DELAY_MS] [RATE_MBPS]\n");
+		fprintf(stderr,
+		    "usage: gate_spew BYTES [LINE_LEN] [WRITE_SIZE] [DELAY_MS] [RATE_MBPS]\n");
 		return 2;
 	}
 	total = strtoull(argv[1], NULL, 10);

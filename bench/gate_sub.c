@@ -73,13 +73,13 @@ xrealloc(void *p, size_t n)
 /* --- the line scanner ------------------------------------------------------ */
 
 struct scan {
-	char head[HEAD];   /* the start of the current line, up to HEAD bytes */
-	size_t head_len;   /* bytes of it held */
-	int skip;          /* 1: inside a line whose start was missed */
-	int64_t *lat;      /* latency samples, ns */
+	char head[HEAD]; /* the start of the current line, up to HEAD bytes */
+	size_t head_len; /* bytes of it held */
+	int skip;        /* 1: inside a line whose start was missed */
+	int64_t *lat;    /* latency samples, ns */
 	size_t nlat, alat;
-	uint64_t lines;    /* stamped lines seen */
-	uint64_t next_no;  /* the line number expected next */
+	uint64_t lines;   /* stamped lines seen */
+	uint64_t next_no; /* the line number expected next */
 	int have_no;
 	uint64_t first_no;
 	uint64_t order_err; /* stamped lines whose number was not the expected one */
@@ -183,8 +183,9 @@ scan_report(struct scan *s, FILE *f)
 	}
 	fprintf(f, "lat_max_ms=%.3f\n", s->nlat ? s->lat[s->nlat - 1] / 1e6 : -1.0);
 	getrusage(RUSAGE_SELF, &ru);
-	fprintf(f, "cpu_s=%.3f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	fprintf(f, "cpu_s=%.3f\n",
+	    ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	        (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 }
 
 /* --- raw mode: a follow body on stdin --------------------------------------- */
@@ -244,7 +245,7 @@ struct sub {
 	size_t in_len, in_cap;
 	char *dec; /* a chunk's text, unescaped */
 	size_t dec_cap;
-	int64_t run_id; /* 0 until known */
+	int64_t run_id;    /* 0 until known */
 	int64_t event_seq; /* of the last persisted event, for ?since= */
 	int64_t last_seq;
 	uint64_t next_off; /* the offset expected next */
@@ -366,17 +367,30 @@ json_text(struct sub *u, const char *p, const char *end)
 			break;
 		p = q + 2;
 		switch (q[1]) {
-		case 'n': u->dec[n++] = '\n'; break;
-		case 't': u->dec[n++] = '\t'; break;
-		case 'r': u->dec[n++] = '\r'; break;
-		case 'b': u->dec[n++] = '\b'; break;
-		case 'f': u->dec[n++] = '\f'; break;
+		case 'n':
+			u->dec[n++] = '\n';
+			break;
+		case 't':
+			u->dec[n++] = '\t';
+			break;
+		case 'r':
+			u->dec[n++] = '\r';
+			break;
+		case 'b':
+			u->dec[n++] = '\b';
+			break;
+		case 'f':
+			u->dec[n++] = '\f';
+			break;
 		case 'u': {
-			unsigned cp = (unsigned)strtoul((char[]){q[2], q[3], q[4], q[5], 0}, NULL, 16);
+			unsigned cp =
+			    (unsigned)strtoul((char[]){q[2], q[3], q[4], q[5], 0}, NULL, 16);
 
 			p = q + 6;
-			if (cp >= 0xd800 && cp < 0xdc00 && p + 6 <= end && p[0] == '\\' && p[1] == 'u') {
-				unsigned lo = (unsigned)strtoul((char[]){p[2], p[3], p[4], p[5], 0}, NULL, 16);
+			if (cp >= 0xd800 && cp < 0xdc00 && p + 6 <= end && p[0] == '\\' &&
+			    p[1] == 'u') {
+				unsigned lo = (unsigned)strtoul(
+				    (char[]){p[2], p[3], p[4], p[5], 0}, NULL, 16);
 
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				p += 6;
@@ -398,7 +412,9 @@ json_text(struct sub *u, const char *p, const char *end)
 			}
 			break;
 		}
-		default: u->dec[n++] = q[1]; break; /* \" \\ \/ */
+		default:
+			u->dec[n++] = q[1];
+			break; /* \" \\ \/ */
 		}
 	}
 	return n;
@@ -460,7 +476,8 @@ on_message(struct sub *u, const char *m, size_t len, int64_t now)
 		/* gate_start or gate_done: told apart by gate_done's "status" and
 		 * "duration_ms", as well as by kind (the daemon has been seen to send
 		 * the gate's kind, e.g. "command", in place of the event's) */
-		int is_done = strncmp(k, "gate_done\"", 10) == 0 ||
+		int is_done =
+		    strncmp(k, "gate_done\"", 10) == 0 ||
 		    (memmem(m, len, "\"status\":", 9) && memmem(m, len, "\"duration_ms\":", 14));
 
 		if (u->run_id == 0)
@@ -618,7 +635,7 @@ cpu_self(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int
@@ -722,6 +739,6 @@ main(int argc, char **argv)
 	if (argc >= 5 && strcmp(argv[1], "fanout") == 0)
 		return run_fanout(atoi(argv[2]), atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: gate_sub ws PORT STATS [TIMEOUT_S] | raw STATS [COPY] |"
-	    " sink PORTFILE N | fanout PORT N FILE\n");
+	                " sink PORTFILE N | fanout PORT N FILE\n");
 	return 2;
 }

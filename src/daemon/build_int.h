@@ -16,13 +16,13 @@ struct build {
 	struct daemon *d;
 	int64_t id;
 	char sha[41];
-	uint64_t t0;       /* uv_now at start, for duration_ms */
-	char *worktree;    /* workdir/build-<id> */
-	char *log_path;    /* logs_root/builds/<id>.log */
-	char *version;     /* once known */
+	uint64_t t0;        /* uv_now at start, for duration_ms */
+	char *worktree;     /* workdir/build-<id> */
+	char *log_path;     /* logs_root/builds/<id>.log */
+	char *version;      /* once known */
 	char *prev_release; /* the release staged before this one, for unchanged files' times */
-	struct proc *proc; /* the step's process, while one runs */
-	uv_work_t work;    /* the stage on the thread pool */
+	struct proc *proc;  /* the step's process, while one runs */
+	uv_work_t work;     /* the stage on the thread pool */
 	struct stage_request req;
 	struct stage_result res;
 	struct stage_row *rows;

@@ -33,11 +33,11 @@ struct daemon {
 	uv_signal_t sigint;
 	int stopping;
 	struct events events;
-	struct strvec env;          /* the default environment of child programs */
-	struct build *build;        /* the build in flight, or NULL */
-	int stage_busy;             /* a stage runs on the thread pool */
-	struct build *stage_waiter; /* a build waiting for that stage to stop */
-	struct gate_engine *gates;  /* gates/gates.h */
+	struct strvec env;               /* the default environment of child programs */
+	struct build *build;             /* the build in flight, or NULL */
+	int stage_busy;                  /* a stage runs on the thread pool */
+	struct build *stage_waiter;      /* a build waiting for that stage to stop */
+	struct gate_engine *gates;       /* gates/gates.h */
 	struct node_checks *node_checks; /* deploy/node_check.h */
 
 	/* /state is rebuilt only when the store's generation moves */

@@ -69,8 +69,9 @@ struct promote {
 	int reverting;
 	int stopping;
 	struct proc *hook; /* pre_deploy / post_deploy while it runs */
-	int closing;             /* handles being closed before pr can be freed */
-	struct strbuf warn_auth; /* "Authorization: Bearer <token>" for restart warnings, or empty */
+	int closing;       /* handles being closed before pr can be freed */
+	struct strbuf
+	    warn_auth; /* "Authorization: Bearer <token>" for restart warnings, or empty */
 	struct promote *next_all;
 };
 

@@ -31,7 +31,7 @@ struct gate_engine {
 	struct gate_seq *all;      /* every live sequence, cancelled ones included */
 	uv_timer_t burn_in_timer;
 	int burn_in_armed;
-	char **burn_in_noted; /* per tier: "<version> <clock start>" whose elapse was recorded */
+	char **burn_in_noted;  /* per tier: "<version> <clock start>" whose elapse was recorded */
 	uv_timer_t flow_timer; /* gate_flow.c */
 	int flow_open;
 	int flow_paused;
