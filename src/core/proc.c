@@ -509,6 +509,8 @@ proc_start(struct proc *p, const struct proc_options *o, int wfd, int stdin_fd)
 		stdio[1].flags = UV_INHERIT_FD;
 		stdio[1].data.fd = wfd;
 		stdio[2] = stdio[1];
+		if (o->stderr_apart)
+			stdio[2].data.fd = p->log_fd != -1 ? p->log_fd : STDERR_FILENO;
 		uo.exit_cb = proc_on_exit;
 		uo.file = file.buf;
 		if (argv.nr) {

@@ -5,7 +5,8 @@
  * Every program gets an argv array (never a shell string), an explicit
  * environment, a working directory, its own process group (session), stdin
  * from /dev/null (or a few bytes the caller gives, e.g. a secret that must
- * not appear on a command line), and stdout+stderr merged into one pipe that the loop reads.
+ * not appear on a command line), and stdout+stderr merged into one pipe that the loop reads
+ * (or, with stderr_apart, stdout alone: stderr then goes straight to the log).
  * Output is appended to a log file (if given) and handed to on_output in
  * chunks as it arrives; the last capture_max bytes are also kept in memory
  * for classifiers.  A timeout or proc_cancel sends SIGTERM to the whole
@@ -58,6 +59,8 @@ struct proc_options {
 	int nice; /* 1-19: run the program at this lower priority (via nice(1)); 0: as is */
 	const char *stdin_data; /* NULL: stdin is /dev/null; else these bytes, then EOF */
 	size_t stdin_len;       /* at most PROC_STDIN_MAX (a pipe's buffer: written at once) */
+	int stderr_apart;       /* 1: stderr to the log file (or the daemon's stderr without one),
+	                     not to on_output and the tail: for output that is parsed */
 };
 
 #define PROC_STDIN_MAX 4096

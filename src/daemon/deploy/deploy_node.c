@@ -55,6 +55,7 @@ job_exit(struct proc *p, const struct proc_result *r, void *arg)
 	struct node_job *job = arg;
 
 	job->proc = NULL;
+	job->run = NULL;
 	job_done_fns[job->step](job, r);
 }
 
@@ -78,12 +79,12 @@ job_fail(struct node_job *job, const char *kind, const char *fmt, ...)
 	promote_job_done(job);
 }
 
-/* Run argv on the node (through its transport unless on_controller) for step. */
+/* Run progs for step: on the node, or (rsync, which reaches the node itself)
+ * its one program here. */
 static void
-job_run(struct node_job *job, int step, const char *const *argv, uint64_t timeout_ms)
+job_run(struct node_job *job, int step, const struct node_progs *progs, uint64_t timeout_ms)
 {
 	struct promote *pr = job->pr;
-	struct strvec full = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct proc_options o = {.env = (const char *const *)pr->d->env.v,
 	    .log_path = pr->log_path,
@@ -91,20 +92,24 @@ job_run(struct node_job *job, int step, const char *const *argv, uint64_t timeou
 	    .capture_max = 4096,
 	    .on_output = job_output,
 	    .on_exit = job_exit,
-	    .arg = job};
+	    .arg = job,
+	    .stderr_apart = 1};
+	int rc;
 
 	job->step = step;
 	strbuf_reset(&job->out);
-	if (step == STEP_TRANSFER)
-		strvec_pushv(&full, argv); /* rsync reaches the node itself */
-	else
-		node_cmd(&pr->ssh, job->n, argv, &full);
-	o.argv = (const char *const *)full.v;
-	if (pr->stopping)
+	if (pr->stopping) {
 		job_fail(job, "interrupted", "the daemon is shutting down");
-	else if (proc_spawn(pr->d->loop, &o, &job->proc, &err) == -1)
+		return;
+	}
+	if (step == STEP_TRANSFER) {
+		o.argv = (const char *const *)progs->v[0].v;
+		rc = proc_spawn(pr->d->loop, &o, &job->proc, &err);
+	} else {
+		rc = node_run_start(pr->d->loop, &pr->ssh, job->n, progs, &o, &job->run, &err);
+	}
+	if (rc == -1)
 		job_fail(job, "transfer_failed", "%s", err.buf);
-	strvec_clear(&full);
 	strbuf_release(&err);
 }
 
@@ -131,28 +136,27 @@ step_failed(struct node_job *job, const struct proc_result *r, const char *kind,
 static void
 probe_done(struct node_job *job, const struct proc_result *r)
 {
-	char *line, *save = NULL;
+	struct node_listing l;
+	struct strbuf err = STRBUF_INIT;
+	const char *cur;
 
 	if (step_failed(job, r, "unreachable", "probe"))
 		return;
-	for (line = strtok_r(job->out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (strcmp(line, "complete") == 0)
-			job->complete = 1;
-		else if (strncmp(line, "releases/", 9) == 0 && line[9] && !strchr(line + 9, '/'))
-			job->from = xstrdup(line + 9);
+	if (node_listing_parse(job->n, job->out.buf, job->out.len, &l, &err) == -1) {
+		job_fail(job, "unreachable", "probe: %s", err.buf);
+		strbuf_release(&err);
+		return;
 	}
-	if (job->from && strcmp(job->from, job->pr->version) == 0) {
-		/* already current here (an earlier promote failed after this node) */
-		free(job->from);
-		job->from = NULL;
-	}
-	if (job->from) {
-		struct strbuf err = STRBUF_INIT;
-
+	job->complete = node_listing_has(&l, job->pr->version);
+	cur = node_listing_current(&l);
+	/* an equal current: already here (an earlier promote failed after this node) */
+	if (cur && strcmp(cur, job->pr->version) != 0) {
+		job->from = xstrdup(cur);
 		if (store_deploy_set_from(job->pr->d->store, job->deploy_id, job->from, &err) == -1)
 			log_warnx("deploy %lld: %s", (long long)job->deploy_id, err.buf);
-		strbuf_release(&err);
 	}
+	node_listing_release(&l);
+	strbuf_release(&err);
 	job_next(job);
 }
 
@@ -186,14 +190,18 @@ verify_done(struct node_job *job, const struct proc_result *r)
 static void
 hash_done(struct node_job *job, const struct proc_result *r)
 {
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, sums = STRBUF_INIT;
+	char *dir = xasprintf("%s.partial", job->pr->version);
 
 	if (step_failed(job, r, "verify_failed", "sha256sum"))
 		;
-	else if (node_verify_hashes(job->pr->manifest, job->out.buf, job->out.len, &err) == -1)
+	else if (node_hash_relative(job->n, dir, job->out.buf, job->out.len, &sums, &err) == -1 ||
+	         node_verify_hashes(job->pr->manifest, sums.buf, sums.len, &err) == -1)
 		job_fail(job, "verify_failed", "%s", err.buf);
 	else
 		job_next(job);
+	free(dir);
+	strbuf_release(&sums);
 	strbuf_release(&err);
 }
 
@@ -268,7 +276,7 @@ health_poll(uv_timer_t *t)
 {
 	struct node_job *job = t->data;
 	struct promote *pr = job->pr;
-	struct strvec argv = STRVEC_INIT;
+	struct node_progs progs = NODE_PROGS_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct http_client_options o = {.url = pr->tier->health_url,
 	    .timeout_ms = 5000,
@@ -278,12 +286,12 @@ health_poll(uv_timer_t *t)
 	if (pr->stopping) {
 		job_fail(job, "interrupted", "the daemon is shutting down");
 	} else if (job->n->transport == TRANSPORT_SSH) {
-		node_health_argv(pr->tier->health_url, 5, &argv);
-		job_run(job, STEP_HEALTH, (const char *const *)argv.v, 10000);
+		node_health_argv(pr->tier->health_url, 5, node_progs_add(&progs));
+		job_run(job, STEP_HEALTH, &progs, 10000);
 	} else if (http_client_start(pr->d->loop, &o, &job->http, &err) == -1) {
 		job_fail(job, "health_failed", "%s", err.buf);
 	}
-	strvec_clear(&argv);
+	node_progs_clear(&progs);
 	strbuf_release(&err);
 }
 
@@ -320,53 +328,73 @@ node_job_continue(struct node_job *job)
 	job_next(job);
 }
 
+/* The first step from job->step + 1 that applies to this job and tier. */
+static int
+job_next_step(const struct node_job *job)
+{
+	const struct tier_config *t = job->pr->tier;
+	int step = job->step + 1;
+
+	if (step == STEP_TRANSFER && job->complete)
+		step = STEP_SWAP; /* whole and verified when it was made */
+	if (step == STEP_HASH && (t->verify != VERIFY_SHA256 || job->written.nr == 0))
+		step = STEP_SWAP;
+	if (step == STEP_WARN &&
+	    (job->reverting || t->restart.nr == 0 || t->restart_warning_url == NULL ||
+	        t->restart_warning_seconds <= 0))
+		step = STEP_RESTART;
+	if (step == STEP_RESTART && t->restart.nr == 0)
+		step = STEP_HEALTH;
+	if (step == STEP_HEALTH && (job->reverting || t->health_url == NULL))
+		step = STEP_HEALTH + 1;
+	return step;
+}
+
+/* The tier's restart command, with the node's name, root and version in its
+ * environment whatever the transport. */
+static void
+job_restart_argv(const struct node_job *job, struct strvec *argv)
+{
+	const char *v = job->reverting ? (job->from ? job->from : "") : job->pr->version;
+
+	strvec_push(argv, "env");
+	strvec_pushf(argv, "SANDO_NODE=%s", job->n->name);
+	strvec_pushf(argv, "SANDO_NODE_ROOT=%s", job->n->release_root);
+	strvec_pushf(argv, "SANDO_VERSION=%s", v);
+	strvec_pushv(argv, (const char *const *)job->pr->tier->restart.v);
+}
+
 static void
 job_next(struct node_job *job)
 {
 	struct promote *pr = job->pr;
-	struct strvec argv = STRVEC_INIT;
-	int step = job->step + 1;
-	const char *dir;
+	struct node_progs progs = NODE_PROGS_INIT;
+	int step = job_next_step(job);
+	char *dir = xasprintf("%s.partial", pr->version);
+	uint64_t timeout = STEP_TIMEOUT_MS;
 
-	if (step == STEP_TRANSFER && job->complete)
-		step = STEP_SWAP; /* whole and verified when it was made */
-	if (step == STEP_HASH && (pr->tier->verify != VERIFY_SHA256 || job->written.nr == 0))
-		step = STEP_SWAP;
-	if (step == STEP_WARN &&
-	    (job->reverting || pr->tier->restart.nr == 0 || pr->tier->restart_warning_url == NULL ||
-	        pr->tier->restart_warning_seconds <= 0))
-		step = STEP_RESTART;
-	if (step == STEP_RESTART && pr->tier->restart.nr == 0)
-		step = STEP_HEALTH;
-	if (step == STEP_HEALTH && (job->reverting || pr->tier->health_url == NULL))
-		step = STEP_HEALTH + 1;
-	dir = xasprintf("%s.partial", pr->version);
 	switch (step) {
 	case STEP_TRANSFER:
-		node_rsync_argv(&pr->ssh, job->n, pr->src_dir, pr->version, job->from, &argv);
-		job_run(job, step, (const char *const *)argv.v, TRANSFER_TIMEOUT_MS);
+		node_rsync_argv(
+		    &pr->ssh, job->n, pr->src_dir, pr->version, job->from, node_progs_add(&progs));
+		timeout = TRANSFER_TIMEOUT_MS;
 		break;
 	case STEP_VERIFY:
-		node_list_argv(job->n, dir, &argv);
+		node_list_argv(job->n, dir, node_progs_add(&progs));
 		break;
 	case STEP_HASH:
-		node_hash_argv(job->n, dir, &job->written, &argv);
+		node_hash_argv(job->n, dir, &job->written, node_progs_add(&progs));
 		break;
 	case STEP_SWAP:
-		node_swap_argv(job->n, job->reverting ? job->from : pr->version, &argv);
+		node_swap_progs(job->n, job->reverting ? job->from : pr->version,
+		    !job->reverting && !job->complete, &progs);
 		break;
 	case STEP_WARN:
 		job->step = STEP_WARN;
 		node_job_warn(job);
 		break;
 	case STEP_RESTART:
-		/* the node's name, root and version, whatever the transport */
-		strvec_push(&argv, "env");
-		strvec_pushf(&argv, "SANDO_NODE=%s", job->n->name);
-		strvec_pushf(&argv, "SANDO_NODE_ROOT=%s", job->n->release_root);
-		strvec_pushf(&argv, "SANDO_VERSION=%s",
-		    job->reverting ? (job->from ? job->from : "") : pr->version);
-		strvec_pushv(&argv, (const char *const *)pr->tier->restart.v);
+		job_restart_argv(job, node_progs_add(&progs));
 		break;
 	case STEP_HEALTH:
 		health_start(job);
@@ -375,29 +403,30 @@ job_next(struct node_job *job)
 		job_succeed(job);
 		break;
 	}
-	if (step != STEP_TRANSFER && argv.nr > 0)
-		job_run(job, step, (const char *const *)argv.v, STEP_TIMEOUT_MS);
-	free((char *)dir);
-	strvec_clear(&argv);
+	if (progs.nr > 0)
+		job_run(job, step, &progs, timeout);
+	free(dir);
+	node_progs_clear(&progs);
 }
 
 void
 node_job_start(struct node_job *job)
 {
 	struct promote *pr = job->pr;
-	struct strvec argv = STRVEC_INIT;
+	struct node_progs progs = NODE_PROGS_INIT;
 
 	strbuf_init(&job->out, 0);
 	strbuf_init(&job->fail_msg, 0);
 	strvec_init(&job->written);
 	if (pr->kind == ROLLBACK) {
+		job->complete = 1;     /* the previous release: whole on the node */
 		job->step = STEP_HASH; /* next: swap */
 		job_next(job);
 	} else {
-		node_probe_argv(job->n, pr->version, &argv);
-		job_run(job, STEP_PROBE, (const char *const *)argv.v, STEP_TIMEOUT_MS);
+		node_probe_progs(job->n, &progs);
+		job_run(job, STEP_PROBE, &progs, STEP_TIMEOUT_MS);
 	}
-	strvec_clear(&argv);
+	node_progs_clear(&progs);
 }
 
 void
@@ -415,6 +444,8 @@ node_job_cancel(struct node_job *job)
 {
 	if (job->proc)
 		proc_cancel(job->proc);
+	if (job->run)
+		node_run_cancel(job->run);
 	if (job->http)
 		http_client_cancel(job->http);
 	if (job->warn_proc)

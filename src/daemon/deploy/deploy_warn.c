@@ -90,6 +90,7 @@ warn_ssh(struct node_job *job, const char *body, struct strbuf *err)
 	    .on_output = warn_curl_output,
 	    .on_exit = warn_curl_done,
 	    .arg = job,
+	    .stderr_apart = 1,
 	};
 	int rc;
 

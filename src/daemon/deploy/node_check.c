@@ -12,17 +12,12 @@
 #include "core/xmalloc.h"
 #include "daemon/daemon.h"
 #include "daemon/deploy/node_ops.h"
+#include "daemon/deploy/node_run.h"
 #include "daemon/events.h"
 #include "daemon/store.h"
 
 #define CHECK_TIMEOUT_MS 60000
 #define CHECK_HOLDER "check:startup"
-
-static const char check_sh[] = "cur=$(readlink \"$1/current\") || cur=\n"
-                               "echo \"current=$cur\"\n"
-                               "[ -n \"$2\" ] && [ -f \"$1/releases/$2/.sando/manifest.json\" ] "
-                               "&& echo have\n"
-                               "exit 0\n";
 
 enum phase { PHASE_PROBE, PHASE_SWAP, PHASE_RESTART };
 
@@ -35,7 +30,7 @@ struct node_check {
 	char *found;
 	struct strbuf message;
 	struct strbuf out;
-	struct proc *proc;
+	struct node_run *run;
 	int phase;
 };
 
@@ -46,7 +41,7 @@ struct node_checks {
 	int stopping;
 };
 
-static void check_run(struct node_check *c, int phase, const char *const *argv);
+static void check_run(struct node_check *c, int phase, const struct node_progs *progs);
 
 static void
 tier_done(struct node_check *c)
@@ -104,29 +99,31 @@ check_repaired(struct node_check *c)
 static void
 check_judge(struct node_check *c)
 {
-	struct strbuf want = STRBUF_INIT;
-	struct strvec argv = STRVEC_INIT;
-	const char *cur = strstr(c->out.buf, "current=");
-	char *nl;
-	int have = strstr(c->out.buf, "\nhave") != NULL;
+	struct strbuf want = STRBUF_INIT, err = STRBUF_INIT;
+	struct node_progs progs = NODE_PROGS_INIT;
+	struct node_listing l;
 
-	c->found = xstrdup(cur ? cur + 8 : "");
-	if ((nl = strchr(c->found, '\n')) != NULL)
-		*nl = '\0';
+	if (node_listing_parse(c->n, c->out.buf, c->out.len, &l, &err) == -1) {
+		check_end(c, "drift", "%s", err.buf);
+		strbuf_release(&err);
+		return;
+	}
+	c->found = xstrdup(l.current ? l.current : "");
 	if (c->expected)
 		strbuf_addf(&want, "releases/%s", c->expected);
 	if (strcmp(c->found, want.buf) == 0) {
 		check_end(c, "ok", "current is '%s'", want.len ? want.buf : "(none)");
-	} else if (c->expected && !have) {
+	} else if (c->expected && !node_listing_has(&l, c->expected)) {
 		check_end(c, "drift",
 		    "current is '%s', the recorded release '%s' is not on the node", c->found,
 		    c->expected);
 	} else {
-		node_swap_argv(c->n, c->expected, &argv);
-		check_run(c, PHASE_SWAP, (const char *const *)argv.v);
+		node_swap_progs(c->n, c->expected, 0, &progs);
+		check_run(c, PHASE_SWAP, &progs);
 	}
+	node_listing_release(&l);
+	node_progs_clear(&progs);
 	strbuf_release(&want);
-	strvec_clear(&argv);
 }
 
 static void
@@ -134,9 +131,10 @@ check_exit(struct proc *p, const struct proc_result *r, void *arg)
 {
 	struct node_check *c = arg;
 	int ok = r->spawned && r->exited && r->exit_status == 0;
-	struct strvec argv = STRVEC_INIT;
+	struct node_progs progs = NODE_PROGS_INIT;
+	struct strvec *argv;
 
-	c->proc = NULL;
+	c->run = NULL;
 	if (!ok && c->n->transport == TRANSPORT_SSH && r->exited && r->exit_status == 255)
 		check_end(c, "unreachable", "ssh could not reach the node");
 	else if (!ok)
@@ -147,15 +145,16 @@ check_exit(struct proc *p, const struct proc_result *r, void *arg)
 	else if (c->phase == PHASE_PROBE)
 		check_judge(c);
 	else if (c->phase == PHASE_SWAP && c->expected && c->t->restart.nr > 0) {
-		strvec_push(&argv, "env");
-		strvec_pushf(&argv, "SANDO_NODE=%s", c->n->name);
-		strvec_pushf(&argv, "SANDO_NODE_ROOT=%s", c->n->release_root);
-		strvec_pushf(&argv, "SANDO_VERSION=%s", c->expected);
-		strvec_pushv(&argv, (const char *const *)c->t->restart.v);
-		check_run(c, PHASE_RESTART, (const char *const *)argv.v);
+		argv = node_progs_add(&progs);
+		strvec_push(argv, "env");
+		strvec_pushf(argv, "SANDO_NODE=%s", c->n->name);
+		strvec_pushf(argv, "SANDO_NODE_ROOT=%s", c->n->release_root);
+		strvec_pushf(argv, "SANDO_VERSION=%s", c->expected);
+		strvec_pushv(argv, (const char *const *)c->t->restart.v);
+		check_run(c, PHASE_RESTART, &progs);
 	} else
 		check_repaired(c);
-	strvec_clear(&argv);
+	node_progs_clear(&progs);
 }
 
 static void
@@ -168,26 +167,23 @@ check_output(struct proc *p, const char *buf, size_t len, void *arg)
 }
 
 static void
-check_run(struct node_check *c, int phase, const char *const *argv)
+check_run(struct node_check *c, int phase, const struct node_progs *progs)
 {
 	struct node_ssh ssh = {&c->d->cfg, NULL};
-	struct strvec full = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct proc_options o = {.env = (const char *const *)c->d->env.v,
 	    .timeout_ms = CHECK_TIMEOUT_MS,
 	    .on_output = check_output,
 	    .on_exit = check_exit,
-	    .arg = c};
+	    .arg = c,
+	    .stderr_apart = 1};
 
 	c->phase = phase;
 	strbuf_reset(&c->out);
-	strbuf_addch(&c->out, '\n');
-	node_cmd(&ssh, c->n, argv, &full);
-	o.argv = (const char *const *)full.v;
-	if (c->d->node_checks->stopping || proc_spawn(c->d->loop, &o, &c->proc, &err) == -1)
+	if (c->d->node_checks->stopping ||
+	    node_run_start(c->d->loop, &ssh, c->n, progs, &o, &c->run, &err) == -1)
 		check_end(
 		    c, "drift", "cannot run the check: %s", err.len ? err.buf : "shutting down");
-	strvec_clear(&full);
 	strbuf_release(&err);
 }
 
@@ -196,7 +192,7 @@ node_check_start(struct daemon *d)
 {
 	struct node_checks *all = xcalloc(1, sizeof(*all));
 	struct strbuf err = STRBUF_INIT, held = STRBUF_INIT;
-	struct strvec argv = STRVEC_INIT;
+	struct node_progs progs = NODE_PROGS_INIT;
 	size_t k = 0;
 
 	for (size_t i = 0; i < d->topo.ntiers; i++)
@@ -226,13 +222,11 @@ node_check_start(struct daemon *d)
 		store_tier_state_release(&ts);
 	}
 	for (size_t i = 0; i < k; i++) {
-		strvec_clear(&argv);
-		strvec_pushv(&argv,
-		    (const char *const[]){"sh", "-c", check_sh, "sh", all->v[i].n->release_root,
-		        all->v[i].expected ? all->v[i].expected : "", NULL});
-		check_run(&all->v[i], PHASE_PROBE, (const char *const *)argv.v);
+		node_progs_clear(&progs);
+		node_probe_progs(all->v[i].n, &progs);
+		check_run(&all->v[i], PHASE_PROBE, &progs);
 	}
-	strvec_clear(&argv);
+	node_progs_clear(&progs);
 	strbuf_release(&err);
 	strbuf_release(&held);
 }
@@ -262,8 +256,8 @@ node_check_shutdown(struct daemon *d)
 		return;
 	all->stopping = 1;
 	for (size_t i = 0; i < all->nr; i++)
-		if (all->v[i].proc)
-			proc_cancel(all->v[i].proc);
+		if (all->v[i].run)
+			node_run_cancel(all->v[i].run);
 }
 
 void

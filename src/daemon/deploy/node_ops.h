@@ -8,11 +8,13 @@
  * daemon's ssh_known_hosts (StrictHostKeyChecking=yes, never disabled) and
  * BatchMode (no prompts).  ssh hands the node's shell a command line: the
  * argv is quoted word by word (single quotes), so no argument is ever
- * interpreted by it.  The node-side steps that need more than one program
- * are small fixed sh scripts run as `sh -c SCRIPT sh ARG...`: the script is
- * a constant, the node's data only ever arrives as positional arguments.
+ * interpreted by it.  A step that needs several programs is a node_progs
+ * list: run one after another on a local node (node_run.h), and over ssh
+ * sent in one session as the programs' quoted words joined by " && ", so
+ * the node's shell sees no word of ours unquoted and runs no script of ours.
+ * The daemon decides in C from what the programs print (node_listing).
  *
- * All functions append to out (a strvec the caller owns and clears).
+ * All functions append to out (which the caller owns and clears).
  */
 #ifndef SANDO_NODE_OPS_H
 #define SANDO_NODE_OPS_H
@@ -33,9 +35,47 @@ struct node_ssh {
 void node_cmd(const struct node_ssh *s, const struct node_config *n, const char *const *argv,
     struct strvec *out);
 
-/* The probe: create <root>/releases, say "complete" when releases/<version>
- * exists, then print where current points (nothing when it does not exist). */
-void node_probe_argv(const struct node_config *n, const char *version, struct strvec *out);
+/* A list of programs (argv arrays) run in order; the list stops at the first
+ * that fails.  node_progs_clear frees them and leaves an empty list. */
+struct node_progs {
+	struct strvec *v;
+	size_t nr, alloc;
+};
+#define NODE_PROGS_INIT    \
+	{                  \
+		NULL, 0, 0 \
+	}
+
+/* Append an empty argv to p and return it to be filled. */
+struct strvec *node_progs_add(struct node_progs *p);
+void node_progs_clear(struct node_progs *p);
+
+/* What to spawn for p on node n, into out (cleared first): p's programs for
+ * a local node, one ssh command running them all for an ssh node. */
+void node_progs_cmds(const struct node_ssh *s, const struct node_config *n,
+    const struct node_progs *p, struct node_progs *out);
+
+/* The probe: create <root>/releases, then list <root> and <root>/releases
+ * one level deep (find -printf '%H\0%f\0%y\0%l\0') for node_listing_parse. */
+void node_probe_progs(const struct node_config *n, struct node_progs *out);
+
+/* What a probe found on the node. */
+struct node_listing {
+	char *current;          /* current's target ("releases/1.2.0"), NULL: no symlink */
+	struct strvec releases; /* directories in releases/ (".partial" ones included) */
+};
+
+/* Parse len bytes of the probe's output for node n into l (which the caller
+ * releases); -1 with a message in err when it is malformed. */
+int node_listing_parse(const struct node_config *n, const char *buf, size_t len,
+    struct node_listing *l, struct strbuf *err);
+void node_listing_release(struct node_listing *l);
+
+/* Whether l has the directory releases/<name>. */
+int node_listing_has(const struct node_listing *l, const char *name);
+
+/* The version current points to (a "releases/<v>" target), or NULL. */
+const char *node_listing_current(const struct node_listing *l);
 
 /* rsync the staged release src_dir into <root>/releases/<version>.partial/,
  * hard-linking unchanged files from releases/<link_dest> (NULL: none),
@@ -46,21 +86,36 @@ void node_rsync_argv(const struct node_ssh *s, const struct node_config *n, cons
 /* List <root>/releases/<dir> for node_verify_listing. */
 void node_list_argv(const struct node_config *n, const char *dir, struct strvec *out);
 
-/* sha256sum -z of files (release-relative) inside <root>/releases/<dir>. */
+/* sha256sum -z of files (release-relative) inside <root>/releases/<dir>, by
+ * absolute path; node_hash_relative turns its output back into
+ * release-relative records for node_verify_hashes. */
 void node_hash_argv(
     const struct node_config *n, const char *dir, const struct strvec *files, struct strvec *out);
 
-/* Publish releases/<version>.partial (when there) as releases/<version>, then
- * point current at it atomically (current.new + mv -T); version NULL: remove
- * current (a node that had no release before).  Fails when the release is
- * missing. */
-void node_swap_argv(const struct node_config *n, const char *version, struct strvec *out);
+/* Rewrite len bytes of sha256sum -z output whose paths all start with
+ * <root>/releases/<dir>/ into out with that prefix removed; -1 with err
+ * when a record is malformed or names another path. */
+int node_hash_relative(const struct node_config *n, const char *dir, const char *sums, size_t len,
+    struct strbuf *out, struct strbuf *err);
+
+/* Point current at releases/<version> atomically (ln -sfn to current.new,
+ * then mv -T), after publishing releases/<version>.partial as
+ * releases/<version> (mv -T) when publish is set, or else checking that
+ * releases/<version> is a directory; version NULL: remove current (a node
+ * that had no release before). */
+void node_swap_progs(
+    const struct node_config *n, const char *version, int publish, struct node_progs *out);
 
 /* Ask url for its status code from the node (ssh nodes; curl on the node). */
 void node_health_argv(const char *url, int timeout_s, struct strvec *out);
 
 /* Quote argv for a POSIX shell, word by word, into out. */
 void node_shell_quote(const char *const *argv, struct strbuf *out);
+
+/* Remove releases/<x> for each x in drop (rm -rf) and move each x in aside
+ * to <root>/failed/<x> (replacing an older one); nothing when both are empty. */
+void node_prune_progs(const struct node_config *n, const struct strvec *drop,
+    const struct strvec *aside, struct node_progs *out);
 
 /* The ssh options for node n (used by node_cmd and by rsync's -e). */
 void node_ssh_options(const struct node_ssh *s, const struct node_config *n, struct strvec *out);

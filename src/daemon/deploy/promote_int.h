@@ -13,6 +13,7 @@
 #include "core/strvec.h"
 #include "daemon/daemon.h"
 #include "daemon/deploy/node_ops.h"
+#include "daemon/deploy/node_run.h"
 #include "daemon/deploy/promote.h"
 #include "daemon/topology.h"
 
@@ -33,7 +34,8 @@ struct node_job {
 	int deployed_ok;       /* how the deploy itself ended, kept through a revert */
 	struct strvec written; /* the release's regular files rsync wrote */
 	struct strbuf out;     /* the running step's output */
-	struct proc *proc;
+	struct proc *proc;     /* rsync, run from here */
+	struct node_run *run;  /* the other steps' programs, on the node */
 	struct http_client *http;
 	uv_timer_t timer;
 	int timer_open;

@@ -6,8 +6,10 @@
  * is kept aside (nodes: moved to <release_root>/failed/<version>; staged:
  * kept in place, so it can be promoted again once fixed).  `.partial`
  * directories are left alone (an interrupted transfer resumes from them).
- * Pruning runs as programs (rm, or a fixed sh script on the node) in the
- * background; a failure is logged, never fails the promote.
+ * Pruning runs in the background: a node's releases are listed (the
+ * deploy's probe), the daemon decides, then rm -rf / mv -t run on the node;
+ * what current points to on the node is kept whatever the store says.  A
+ * failure is logged, never fails the promote.
  */
 #ifndef SANDO_RETENTION_H
 #define SANDO_RETENTION_H

@@ -98,7 +98,8 @@ watch_ask(struct nodes_watch *w, const struct node_config *n)
 	    .timeout_ms = 15000,
 	    .on_output = ask_curl_output,
 	    .on_exit = ask_curl_done,
-	    .arg = a};
+	    .arg = a,
+	    .stderr_apart = 1};
 	int rc;
 
 	a->w = w;
