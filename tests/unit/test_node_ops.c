@@ -3,7 +3,8 @@
  * whose name has spaces and quotes: the probe's listing and its parser, the
  * swap (publish, switch, remove), the prune, sha256sum output made
  * release-relative, and the ssh command line (quoted words joined by &&)
- * fed to a real sh, which must see every word unchanged.
+ * fed to a real sh, which must see every word unchanged.  The local swap
+ * done with system calls (node_local) must do exactly what the programs do.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "core/strbuf.h"
 #include "core/strvec.h"
 #include "daemon/config.h"
+#include "daemon/deploy/node_local.h"
 #include "daemon/deploy/node_ops.h"
 #include "daemon/topology.h"
 
@@ -271,4 +273,33 @@ Test(node_ops, ssh_command_line_keeps_every_word)
 	node_progs_clear(&cmds);
 	strvec_clear(&sh);
 	strbuf_release(&out);
+}
+
+Test(node_ops, local_swap_with_system_calls_matches_the_programs)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct node_listing l;
+
+	probe(&l);
+	node_listing_release(&l);
+	make_release("1.0.0.partial");
+	make_release("0.9.0");
+	cr_assert_eq(node_local_swap_now(root.buf, "1.0.0", 1, &err), 0, "%s", err.buf);
+	cr_assert_str_eq(current_target(), "releases/1.0.0");
+	probe(&l);
+	cr_assert(node_listing_has(&l, "1.0.0"));
+	cr_assert_not(node_listing_has(&l, "1.0.0.partial"));
+	node_listing_release(&l);
+	cr_assert_eq(node_local_swap_now(root.buf, "0.9.0", 0, &err), 0, "%s", err.buf);
+	cr_assert_str_eq(current_target(), "releases/0.9.0");
+	cr_assert_eq(node_local_swap_now(root.buf, "2.0.0", 0, &err), -1);
+	cr_assert(strstr(err.buf, "no release") != NULL, "%s", err.buf);
+	cr_assert_str_eq(current_target(), "releases/0.9.0", "a missing release is never linked");
+	strbuf_reset(&err);
+	cr_assert_eq(node_local_swap_now(root.buf, "3.0.0", 1, &err), -1, "no partial to publish");
+	cr_assert_str_eq(current_target(), "releases/0.9.0");
+	strbuf_reset(&err);
+	cr_assert_eq(node_local_swap_now(root.buf, NULL, 0, &err), 0, "%s", err.buf);
+	cr_assert_null(current_target());
+	strbuf_release(&err);
 }

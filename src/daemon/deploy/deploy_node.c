@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "daemon/deploy/node_local.h"
 #include "daemon/deploy/promote_int.h"
 #include "daemon/events.h"
 #include "daemon/node_verify.h"
@@ -328,6 +329,38 @@ node_job_continue(struct node_job *job)
 	job_next(job);
 }
 
+static void
+swap_local_done(void *arg, int rc, const char *err)
+{
+	struct node_job *job = arg;
+	struct proc_result r = {.spawned = 1, .exited = 1, .exit_status = rc == 0 ? 0 : 1};
+
+	if (rc != 0)
+		promote_log(job->pr, "node '%s': %s", job->n->name, err);
+	swap_done(job, &r);
+}
+
+/* Switch current: with system calls on a local node (node_local.h), else programs. */
+static void
+job_swap(struct node_job *job)
+{
+	struct promote *pr = job->pr;
+	const char *v = job->reverting ? job->from : pr->version;
+	int publish = !job->reverting && !job->complete;
+	struct node_progs progs = NODE_PROGS_INIT;
+
+	job->step = STEP_SWAP;
+	if (pr->stopping) {
+		job_fail(job, "interrupted", "the daemon is shutting down");
+	} else if (job->n->transport == TRANSPORT_LOCAL) {
+		node_local_swap(pr->d->loop, job->n, v, publish, swap_local_done, job);
+	} else {
+		node_swap_progs(job->n, v, publish, &progs);
+		job_run(job, STEP_SWAP, &progs, STEP_TIMEOUT_MS);
+	}
+	node_progs_clear(&progs);
+}
+
 /* The first step from job->step + 1 that applies to this job and tier. */
 static int
 job_next_step(const struct node_job *job)
@@ -386,8 +419,7 @@ job_next(struct node_job *job)
 		node_hash_argv(job->n, dir, &job->written, node_progs_add(&progs));
 		break;
 	case STEP_SWAP:
-		node_swap_progs(job->n, job->reverting ? job->from : pr->version,
-		    !job->reverting && !job->complete, &progs);
+		job_swap(job);
 		break;
 	case STEP_WARN:
 		job->step = STEP_WARN;
