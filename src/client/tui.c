@@ -19,11 +19,13 @@
 
 #define TUI_HTTP_TIMEOUT_MS 10000
 #define TUI_HTTP_MAX ((size_t)1 << 20)
+#define TUI_STREAM_TIMEOUT_MS (7ULL * 24 * 3600 * 1000)
 
 /* A request in flight, on t->reqs. */
 struct tui_req {
 	struct tui *t;
 	struct http_client *hc;
+	tui_piece_fn *piece;
 	tui_http_fn *done;
 	void *arg;
 	struct tui_req *next;
@@ -46,6 +48,46 @@ tui_http_done(const struct http_client_result *res, void *arg)
 	free(rq);
 }
 
+static void
+tui_http_piece(const char *buf, size_t len, void *arg)
+{
+	struct tui_req *rq = arg;
+
+	if (!rq->t->quitting)
+		rq->piece(rq->t, buf, len, rq->arg);
+}
+
+/* Start the request o (url, callbacks and rq's fields set here); rq, or NULL
+ * when it could not start (done has run). */
+static struct tui_req *
+tui_http_start(struct tui *t, const char *path, struct http_client_options *o, tui_piece_fn *piece,
+    tui_http_fn *done, void *arg)
+{
+	struct strbuf url = STRBUF_INIT, err = STRBUF_INIT;
+	struct tui_req *rq = xcalloc(1, sizeof(*rq));
+
+	rq->t = t;
+	rq->piece = piece;
+	rq->done = done;
+	rq->arg = arg;
+	cmd_daemon_url(t->ctx, path, &url);
+	o->url = url.buf;
+	o->on_done = tui_http_done;
+	o->on_body = piece ? tui_http_piece : NULL;
+	o->arg = rq;
+	if (http_client_start(t->loop, o, &rq->hc, &err) == 0) {
+		rq->next = t->reqs;
+		t->reqs = rq;
+	} else {
+		done(t, 0, "", 0, err.buf, arg);
+		free(rq);
+		rq = NULL;
+	}
+	strbuf_release(&url);
+	strbuf_release(&err);
+	return rq;
+}
+
 void
 tui_http(struct tui *t, const char *method, const char *path, json_t *body, size_t max,
     tui_http_fn *done, void *arg)
@@ -53,9 +95,7 @@ tui_http(struct tui *t, const char *method, const char *path, json_t *body, size
 	static const char *const json_headers[] = {
 	    "Content-Type: application/json", "Accept: application/json", NULL};
 	static const char *const plain_headers[] = {"Accept: application/json", NULL};
-	struct strbuf url = STRBUF_INIT, err = STRBUF_INIT;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	struct tui_req *rq = xcalloc(1, sizeof(*rq));
 	struct http_client_options o = {
 	    .method = method,
 	    .headers = text ? json_headers : plain_headers,
@@ -63,25 +103,28 @@ tui_http(struct tui *t, const char *method, const char *path, json_t *body, size
 	    .body_len = text ? strlen(text) : 0,
 	    .timeout_ms = TUI_HTTP_TIMEOUT_MS,
 	    .body_max = max ? max : TUI_HTTP_MAX,
-	    .on_done = tui_http_done,
-	    .arg = rq,
 	};
 
-	rq->t = t;
-	rq->done = done;
-	rq->arg = arg;
-	cmd_daemon_url(t->ctx, path, &url);
-	o.url = url.buf;
-	if (http_client_start(t->loop, &o, &rq->hc, &err) == 0) {
-		rq->next = t->reqs;
-		t->reqs = rq;
-	} else {
-		done(t, 0, "", 0, err.buf, arg);
-		free(rq);
-	}
+	tui_http_start(t, path, &o, NULL, done, arg);
 	free(text);
-	strbuf_release(&url);
-	strbuf_release(&err);
+}
+
+struct tui_req *
+tui_http_stream(struct tui *t, const char *path, tui_piece_fn *piece, tui_http_fn *done, void *arg)
+{
+	struct http_client_options o = {
+	    .method = "GET",
+	    .timeout_ms = TUI_STREAM_TIMEOUT_MS,
+	    .body_max = TUI_HTTP_MAX, /* of an error's body */
+	};
+
+	return tui_http_start(t, path, &o, piece, done, arg);
+}
+
+void
+tui_http_cancel(struct tui_req *rq)
+{
+	http_client_cancel(rq->hc);
 }
 
 void

@@ -7,13 +7,15 @@
  *
  * Everything runs on one libuv loop and nothing blocks it: stdin is watched
  * with uv_poll (ncurses reads the keys, raw mode, keypad on), a timer polls
- * GET /state every TUI_POLL_MS, a WebSocket follows /events (reconnecting
- * with ?since= the last seq seen, the status line saying "disconnected"
- * meanwhile), SIGWINCH resizes.  The screen is drawn from a uv_prepare hook
+ * GET /state every TUI_POLL_MS, a WebSocket follows /events (the first
+ * connection with ?last=TUI_EVENTS_HISTORY, so the pane starts with the
+ * recent history; reconnecting with ?since= the last seq seen, the status
+ * line saying "disconnected" meanwhile), SIGWINCH resizes.  The screen is drawn from a uv_prepare hook
  * only when something changed (tui->dirty), with wnoutrefresh + doupdate, so
  * an idle TUI sleeps in the kernel.
  *
- * Memory is bounded: the log kept is the last TUI_LOG_KEEP bytes, the event
+ * Memory is bounded: the log asked for is its last TUI_LOG_TAIL bytes (the
+ * daemon's ?tail=) of which the last TUI_LOG_KEEP are kept, the event
  * pane the last TUI_EVENTS_MAX lines, and lines are cut to the window's width
  * when drawn (a 10 MB line costs one screen row of work).  Every string from
  * the daemon goes through tui_put, which turns control bytes and invalid
@@ -38,8 +40,10 @@
 
 #define TUI_POLL_MS 2000
 #define TUI_EVENTS_MAX 64
+#define TUI_EVENTS_HISTORY 50            /* past events shown at start (/events?last=) */
 #define TUI_LOG_KEEP ((size_t)256 << 10) /* the tail of a log kept in memory */
-#define TUI_LOG_FETCH ((size_t)4 << 20)  /* the most of a log fetched at once */
+/* the tail asked for: more than is kept, so a longer log shows as cut */
+#define TUI_LOG_TAIL (TUI_LOG_KEEP + ((size_t)16 << 10))
 #define TUI_RECONNECT_MIN_MS 500
 #define TUI_RECONNECT_MAX_MS 5000
 
@@ -72,11 +76,14 @@ struct tui_log {
 	char *tier, *version, *gate; /* of the run shown */
 	char *status;                /* "running", "failed", ... */
 	struct strbuf text;          /* the tail of the log */
-	uint64_t file_len;           /* bytes of the log file seen so far */
 	int cut;                     /* earlier bytes were dropped */
+	int complete;                /* text has the log's end (the run had ended) */
 	int busy;                    /* a gate-runs or log request is in flight */
 	int again;                   /* look again once the request in flight ends */
 	unsigned gen;                /* bumped by tui_log_reset: older answers are stale */
+	struct tui_req *stream;      /* following the running run's log, or NULL */
+	unsigned stream_gen;         /* bumped when a stream is dropped */
+	int fresh;                   /* the stream has not sent anything yet */
 	struct strbuf note;          /* why there is no log ("no gate run yet") */
 	size_t *lines;               /* pager: offsets of line starts */
 	size_t nlines, lines_alloc, lines_for; /* lines_for: text.len they index */
@@ -128,10 +135,22 @@ int tui_run(const struct cmd_ctx *ctx);
 typedef void tui_http_fn(
     struct tui *t, int status, const char *body, size_t len, const char *error, void *arg);
 
+/* A piece of a streamed answer's body. */
+typedef void tui_piece_fn(struct tui *t, const char *buf, size_t len, void *arg);
+
 /* Start method path (escaped) with body (JSON, may be NULL, not stolen) on the
  * loop; done runs once (not after tui quits); max: body bytes taken (0: 1 MiB). */
 void tui_http(struct tui *t, const char *method, const char *path, json_t *body, size_t max,
     tui_http_fn *done, void *arg);
+
+/* GET path with a 2xx body handed to piece as it arrives, with no time limit
+ * (a followed log); then done.  The request, for tui_http_cancel until done
+ * runs, or NULL when it could not start (done has run). */
+struct tui_req *tui_http_stream(
+    struct tui *t, const char *path, tui_piece_fn *piece, tui_http_fn *done, void *arg);
+
+/* Cancel a request in flight: its done still runs once, later, with status 0. */
+void tui_http_cancel(struct tui_req *rq);
 
 /* Set the message line (printf-like; cleaned when drawn). */
 void tui_message(struct tui *t, enum tui_color color, const char *fmt, ...)
@@ -175,9 +194,6 @@ void tui_log_refresh(struct tui *t);
 
 /* Forget the run shown (the selection changed) and look again. */
 void tui_log_reset(struct tui *t);
-
-/* A gate_log_chunk event: append it when it is the shown run's. */
-void tui_log_chunk(struct tui *t, json_t *ev);
 
 /* Index the log's lines for the pager (cheap when unchanged). */
 void tui_log_index(struct tui_log *l);

@@ -1,12 +1,14 @@
 /*
  * tui_events: the WebSocket to /events (subprotocol PROTOCOL_WS_NAME) and the
- * event pane.  The first connection asks for live events only; after a drop
- * the status line says "disconnected" and a timer reconnects (backing off
- * from TUI_RECONNECT_MIN_MS to TUI_RECONNECT_MAX_MS) with ?since= the last
- * stream seq seen, so nothing is missed.  gate_log_chunk events (whose "seq"
- * is the chunk's, not the stream's) go to the log pane only; other events
- * become one line each ("HH:MM:SS kind tier version gate: summary") and make
- * /state and the log pane look again.
+ * event pane.  The first connection asks for the last TUI_EVENTS_HISTORY
+ * events and then the live ones (?last=), so the pane starts with the recent
+ * history; after a drop the status line says "disconnected" and a timer
+ * reconnects (backing off from TUI_RECONNECT_MIN_MS to TUI_RECONNECT_MAX_MS)
+ * with ?since= the last stream seq seen, so nothing is missed (with ?last=
+ * again while none was seen).  gate_log_chunk events are skipped: the log
+ * pane follows its log itself (tui_log.c); other events become one line each
+ * ("HH:MM:SS kind tier version gate: summary") and make /state and the log
+ * pane look again.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -104,9 +106,7 @@ tui_ev_text(struct ws_client *wc, const char *buf, size_t len, void *arg)
 	enum tui_color c;
 
 	(void)wc;
-	if (kind && strcmp(kind, "gate_log_chunk") == 0) {
-		tui_log_chunk(t, ev);
-	} else if (kind) {
+	if (kind && strcmp(kind, "gate_log_chunk") != 0) {
 		if (json_integer_value(json_object_get(ev, "seq")) > t->last_seq)
 			t->last_seq = json_integer_value(json_object_get(ev, "seq"));
 		c = tui_event_line(ev, kind, &line);
@@ -176,6 +176,8 @@ tui_events_connect(struct tui *t)
 	cmd_daemon_url(t->ctx, "/events", &url);
 	if (t->last_seq >= 0)
 		strbuf_addf(&url, "?since=%" PRId64, t->last_seq);
+	else
+		strbuf_addf(&url, "?last=%d", TUI_EVENTS_HISTORY);
 	o.url = url.buf;
 	t->wc = ws_client_new(t->loop, &o, &err);
 	if (t->wc == NULL) {

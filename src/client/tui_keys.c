@@ -100,9 +100,14 @@ tui_action_done(
 	const char *what = arg;
 	json_t *j = json_loadb(body, len, 0, NULL);
 	json_int_t id = json_integer_value(json_object_get(j, "promote_id"));
+	json_int_t backup = json_integer_value(json_object_get(j, "backup_id"));
 
 	if (status < 200 || status >= 300) {
 		tui_refused(t, what, status, body, len, error);
+	} else if (backup > 0) {
+		tui_message(t, TUI_C_CYAN,
+		    "%s %lld started: its backup_fetched event tells the end", what,
+		    (long long)backup);
 	} else if (id > 0) {
 		tui_message(t, TUI_C_CYAN, "%s %lld: %s to %s started", what, (long long)id,
 		    cmd_str(j, "version", "?"), cmd_str(j, "tier", "?"));

@@ -1,12 +1,16 @@
 /*
  * tui_log: the log pane's data.  For the selected tier, GET
  * /gate-runs?tier=T picks the run to show: the one running, else the newest
- * failed one, else the newest; then GET /logs/{version}/{gate}?tier=T fetches
- * its log (at most TUI_LOG_FETCH bytes) of which the last TUI_LOG_KEEP are
- * kept.  While the run goes on, gate_log_chunk events with its run id are
- * appended (overlap with what was fetched is skipped by the chunk's offset; a
- * gap fetches the log again).  One request at a time: a refresh asked for
- * while one is in flight runs when it ends.
+ * failed one, else the newest.  Only the log's end is asked for
+ * (&tail=TUI_LOG_TAIL, of which the last TUI_LOG_KEEP bytes are kept: a body
+ * longer than that shows as cut): a run that has ended is fetched once (GET
+ * /logs/{version}/{gate}?tier=T&tail=), a running one is followed (&follow=1:
+ * the daemon streams the tail, then what is appended, and ends the stream
+ * when the run ends), so nothing has to be matched up with the events'
+ * gate_log_chunk, whose file offsets a tail's body does not carry.  One
+ * gate-runs or fetch request at a time (a refresh asked for meanwhile runs
+ * when it ends), besides the stream, which is cancelled when another run is
+ * shown.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,8 +18,6 @@
 
 #include "client/tui.h"
 #include "core/xmalloc.h"
-
-static void tui_log_fetch(struct tui *t);
 
 void
 tui_log_release(struct tui_log *l)
@@ -31,8 +33,7 @@ tui_log_release(struct tui_log *l)
 	l->lines = NULL;
 	l->nlines = l->lines_alloc = l->lines_for = 0;
 	l->run_id = 0;
-	l->file_len = 0;
-	l->cut = 0;
+	l->cut = l->complete = l->fresh = 0;
 }
 
 /* Keep only the last TUI_LOG_KEEP bytes of the text. */
@@ -46,6 +47,27 @@ tui_log_trim(struct tui_log *l)
 	l->lines_for = (size_t)-1;
 }
 
+/* Drop the text (for another run, or a stream's first piece). */
+static void
+tui_log_clear(struct tui_log *l)
+{
+	strbuf_reset(&l->text);
+	strbuf_reset(&l->note);
+	l->cut = l->complete = 0;
+	l->lines_for = (size_t)-1;
+}
+
+/* Why there is no log: status and error of the answer. */
+static void
+tui_log_note(struct tui_log *l, int status, const char *error)
+{
+	strbuf_reset(&l->note);
+	if (status == 404)
+		strbuf_addstr(&l->note, "(no log yet)");
+	else
+		strbuf_addf(&l->note, "(log: %s)", status ? "the daemon refused" : error);
+}
+
 static void
 tui_log_got(struct tui *t, int status, const char *body, size_t len, const char *error, void *arg)
 {
@@ -56,27 +78,32 @@ tui_log_got(struct tui *t, int status, const char *body, size_t len, const char 
 		tui_log_refresh(t); /* the selection changed meanwhile */
 		return;
 	}
-	strbuf_reset(&l->text);
-	strbuf_reset(&l->note);
-	l->lines_for = (size_t)-1;
+	tui_log_clear(l);
 	if (status == 200) {
-		size_t keep = len < TUI_LOG_KEEP ? len : TUI_LOG_KEEP;
-
-		strbuf_add(&l->text, body + len - keep, keep);
-		l->file_len = len;
-		l->cut = len > keep || len >= TUI_LOG_FETCH;
-	} else if (status == 404) {
-		strbuf_addstr(&l->note, "(no log yet)");
+		strbuf_add(&l->text, body, len);
+		tui_log_trim(l);
+		l->complete = 1;
 	} else {
-		strbuf_addf(&l->note, "(log: %s)", status ? "the daemon refused" : error);
+		tui_log_note(l, status, error);
 	}
 	t->dirty = 1;
-	if (len > TUI_LOG_KEEP)
-		t->trim = 1; /* give the fetch's memory back once it is freed */
 	if (l->again) {
 		l->again = 0;
 		tui_log_refresh(t);
 	}
+}
+
+/* The shown run's log path: its tail, followed when follow. */
+static void
+tui_log_path(struct tui_log *l, int follow, struct strbuf *path)
+{
+	strbuf_addstr(path, "/logs/");
+	cmd_add_escaped(path, l->version);
+	strbuf_addch(path, '/');
+	cmd_add_escaped(path, l->gate);
+	strbuf_addstr(path, "?tier=");
+	cmd_add_escaped(path, l->tier);
+	strbuf_addf(path, "&tail=%zu%s", TUI_LOG_TAIL, follow ? "&follow=1" : "");
 }
 
 static void
@@ -85,15 +112,73 @@ tui_log_fetch(struct tui *t)
 	struct tui_log *l = &t->log;
 	struct strbuf path = STRBUF_INIT;
 
-	strbuf_addstr(&path, "/logs/");
-	cmd_add_escaped(&path, l->version);
-	strbuf_addch(&path, '/');
-	cmd_add_escaped(&path, l->gate);
-	strbuf_addstr(&path, "?tier=");
-	cmd_add_escaped(&path, l->tier);
+	tui_log_path(l, 0, &path);
 	l->busy = 1;
-	tui_http(t, "GET", path.buf, NULL, TUI_LOG_FETCH, tui_log_got, (void *)(uintptr_t)l->gen);
+	tui_http(t, "GET", path.buf, NULL, TUI_LOG_TAIL, tui_log_got, (void *)(uintptr_t)l->gen);
 	strbuf_release(&path);
+}
+
+/* A piece of the followed log. */
+static void
+tui_log_piece(struct tui *t, const char *buf, size_t len, void *arg)
+{
+	struct tui_log *l = &t->log;
+
+	if ((unsigned)(uintptr_t)arg != l->stream_gen)
+		return;
+	if (l->fresh)
+		tui_log_clear(l);
+	l->fresh = 0;
+	strbuf_add(&l->text, buf, len);
+	tui_log_trim(l);
+	t->dirty = 1;
+}
+
+/* The followed log's stream ended: with the run (200), or cut. */
+static void
+tui_log_streamed(
+    struct tui *t, int status, const char *body, size_t len, const char *error, void *arg)
+{
+	struct tui_log *l = &t->log;
+
+	(void)body;
+	(void)len;
+	if ((unsigned)(uintptr_t)arg != l->stream_gen)
+		return; /* dropped: tui_log_stop */
+	l->stream = NULL;
+	if (l->fresh)
+		tui_log_clear(l);
+	if (status == 200)
+		l->complete = 1;
+	else if (l->fresh)
+		tui_log_note(l, status, error);
+	l->fresh = 0;
+	t->dirty = 1;
+}
+
+/* Follow the shown (running) run's log; what is shown stays until it sends. */
+static void
+tui_log_follow(struct tui *t)
+{
+	struct tui_log *l = &t->log;
+	struct strbuf path = STRBUF_INIT;
+
+	tui_log_path(l, 1, &path);
+	l->fresh = 1;
+	l->stream = tui_http_stream(
+	    t, path.buf, tui_log_piece, tui_log_streamed, (void *)(uintptr_t)l->stream_gen);
+	strbuf_release(&path);
+}
+
+/* Drop the stream, if any (its answer will be ignored). */
+static void
+tui_log_stop(struct tui_log *l)
+{
+	if (l->stream)
+		tui_http_cancel(l->stream);
+	l->stream = NULL;
+	l->stream_gen++;
+	l->fresh = 0;
 }
 
 /* The run to show among runs (newest first): running, newest failed, newest. */
@@ -122,30 +207,29 @@ tui_log_set(char **dst, const char *s)
 	*dst = xstrdup(s);
 }
 
-/* Show run r: fetch its log when it is new, has ended, or no chunks come. */
+/* Show run r: follow its log while it runs, else fetch it once. */
 static void
 tui_log_choose(struct tui *t, json_t *r)
 {
 	struct tui_log *l = &t->log;
 	int64_t id = json_integer_value(json_object_get(r, "id"));
 	const char *status = cmd_str(r, "status", "running");
-	int same = id == l->run_id, was_running = l->status && !strcmp(l->status, "running");
 	int running = strcmp(status, "running") == 0;
 
-	if (same && l->status && strcmp(l->status, status) == 0 && (!running || t->ws_up))
-		return;
-	if (!same) {
-		strbuf_reset(&l->text);
-		l->file_len = 0;
-		l->cut = 0;
+	if (id != l->run_id) {
+		tui_log_stop(l);
+		tui_log_clear(l);
 	}
+	if (id != l->run_id || l->status == NULL || strcmp(l->status, status) != 0)
+		t->dirty = 1;
 	l->run_id = id;
 	tui_log_set(&l->tier, cmd_str(r, "tier", "?"));
 	tui_log_set(&l->version, cmd_str(r, "version", "?"));
 	tui_log_set(&l->gate, cmd_str(r, "gate", "?"));
 	tui_log_set(&l->status, status);
-	t->dirty = 1;
-	if (!same || was_running || running)
+	if (l->stream == NULL && running)
+		tui_log_follow(t);
+	else if (l->stream == NULL && !l->complete)
 		tui_log_fetch(t);
 }
 
@@ -163,6 +247,7 @@ tui_log_runs(struct tui *t, int status, const char *body, size_t len, const char
 	} else if (r) {
 		tui_log_choose(t, r);
 	} else if (status == 200) {
+		tui_log_stop(l);
 		tui_log_release(l);
 		strbuf_addstr(&l->note, "(no gate run on this tier yet)");
 		t->dirty = 1;
@@ -199,38 +284,13 @@ tui_log_reset(struct tui *t)
 	int busy = t->log.busy;
 	unsigned gen = t->log.gen;
 
+	tui_log_stop(&t->log);
 	tui_log_release(&t->log);
 	t->log.busy = busy;
 	t->log.gen = gen + 1;
 	t->pager_top = 0;
 	t->dirty = 1;
 	tui_log_refresh(t);
-}
-
-void
-tui_log_chunk(struct tui *t, json_t *ev)
-{
-	struct tui_log *l = &t->log;
-	const char *text = cmd_str(ev, "text", "");
-	uint64_t off = (uint64_t)json_integer_value(json_object_get(ev, "offset"));
-	size_t len = strlen(text), skip;
-
-	if (l->run_id == 0 || json_integer_value(json_object_get(ev, "run_id")) != l->run_id)
-		return;
-	if (off > l->file_len) { /* missed some: fetch it whole again */
-		if (l->busy)
-			l->again = 1;
-		else
-			tui_log_fetch(t);
-		return;
-	}
-	skip = l->file_len - off;
-	if (skip >= len)
-		return;
-	strbuf_add(&l->text, text + skip, len - skip);
-	l->file_len = off + len;
-	tui_log_trim(l);
-	t->dirty = 1;
 }
 
 void

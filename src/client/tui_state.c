@@ -160,8 +160,8 @@ tui_state_done(
 		strbuf_add(&t->state_body, body, len);
 		t->dirty = 1;
 		tui_log_refresh(t); /* a gate may have started or ended */
-	} else if (t->log.status && strcmp(t->log.status, "running") == 0 && !t->ws_up) {
-		tui_log_refresh(t); /* no chunks come while the events are down */
+	} else if (t->log.status && strcmp(t->log.status, "running") == 0 && !t->log.stream) {
+		tui_log_refresh(t); /* its stream was cut: look again */
 	}
 	t->state_ok = t->state_error.len == 0;
 }

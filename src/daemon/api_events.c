@@ -5,7 +5,11 @@
  * client's queue never holds more than half its bound (a replay of any size
  * never gets a reader dropped for being slow); once caught up, the client is
  * subscribed to live events in the same loop tick, so nothing falls between
- * the replay and the live stream.  Without since, only live events are sent.
+ * the replay and the live stream.  ?last=N (at most LAST_MAX) replays the last
+ * N stored events the same way (a client's first connection showing recent
+ * history: one request, no race between reading the latest seq and
+ * connecting); it reconnects with ?since= as usual.  Without either, only
+ * live events are sent.
  * A live reader that stops reading is dropped when its queue bound is hit.
  */
 #include <errno.h>
@@ -30,6 +34,7 @@
 #define CHUNK_SKIP_AT EVENTS_CHUNK_LAG
 #define REPLAY_BATCH 500
 #define REPLAY_TICK_MS 5
+#define LAST_MAX 1000
 
 struct events_client {
 	struct daemon *d;
@@ -122,21 +127,51 @@ client_close(struct ws_conn *ws, void *arg)
 	uv_close((uv_handle_t *)&c->timer, timer_closed);
 }
 
-/* ?since=N: 0 and *since set, 1 if absent, -1 if malformed. */
+/* Query parameter name as a number up to max: 0 and *n set, 1 if absent, -1
+ * if malformed. */
 static int
-parse_since(struct http_request *req, uint64_t *since)
+parse_count(struct http_request *req, const char *name, uint64_t max, uint64_t *n)
 {
 	struct strbuf v = STRBUF_INIT;
 	char *end;
 	int rc = 1;
 
-	if (http_query_get(req, "since", &v) == 0) {
+	if (http_query_get(req, name, &v) == 0) {
 		errno = 0;
-		*since = strtoull(v.buf, &end, 10);
-		rc = v.len == 0 || v.len > 19 || *end || errno || v.buf[0] == '-' ? -1 : 0;
+		*n = strtoull(v.buf, &end, 10);
+		rc = v.len == 0 || v.len > 19 || *end || errno || v.buf[0] == '-' || *n > max ? -1
+		                                                                              : 0;
 	}
 	strbuf_release(&v);
 	return rc;
+}
+
+/* Where the replay starts after ?since= or ?last=: 0 and *from set (the last
+ * seq when neither is given), or -1 after answering 400. */
+static int
+replay_from(struct http_request *req, struct daemon *d, uint64_t *from)
+{
+	uint64_t since = 0, last = 0;
+	int has_since = parse_count(req, "since", UINT64_MAX, &since);
+	int has_last = parse_count(req, "last", LAST_MAX, &last);
+
+	if (has_since == -1)
+		http_respond_error(
+		    req, 400, "bad_request", "'since' must be a non-negative integer");
+	else if (has_last == -1)
+		http_respond_error(
+		    req, 400, "bad_request", "'last' must be an integer from 0 to %d", LAST_MAX);
+	else if (has_since == 0 && has_last == 0)
+		http_respond_error(
+		    req, 400, "bad_request", "'since' and 'last' exclude each other");
+	if (has_since == -1 || has_last == -1 || (has_since == 0 && has_last == 0))
+		return -1;
+	*from = d->events.last_seq;
+	if (has_since == 0)
+		*from = since;
+	else if (has_last == 0)
+		*from = *from > last ? *from - last : 0;
+	return 0;
 }
 
 void
@@ -148,20 +183,16 @@ api_events(struct http_request *req, void *ctx)
 	    .max_queue = EVENTS_QUEUE_MAX,
 	    .on_close = client_close,
 	    .max_message = 4096};
-	uint64_t since = 0;
-	int has_since = parse_since(req, &since);
+	uint64_t from;
 
-	if (has_since == -1) {
-		http_respond_error(
-		    req, 400, "bad_request", "'since' must be a non-negative integer");
+	if (replay_from(req, d, &from) == -1)
 		return;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->d = d;
 	c->sub.sink = client_sink;
 	c->sub.queued = client_queued;
 	c->sub.arg = c;
-	c->next = has_since == 0 ? since : d->events.last_seq;
+	c->next = from;
 	o.arg = c;
 	if ((c->ws = ws_accept(req, &o)) == NULL) {
 		free(c);

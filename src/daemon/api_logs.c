@@ -12,6 +12,14 @@
  * producer's log that does not exist yet is waited for.  A client that goes
  * stops the follow.
  *
+ * ?tail=N (bytes, 0 to TAIL_MAX) serves only the end of the log: its last N
+ * bytes, from just past the first newline among them when the byte before
+ * them is not one (a partial first line is dropped, unless the only newline
+ * is the last byte: then the partial line is all there is).  With ?follow=1
+ * the stream starts there (tail=0: only what is appended from now); a log
+ * that does not exist yet is tailed when it appears.  The answer's
+ * X-Log-Offset header says where in the file the body starts.
+ *
  * Names are validated before any lookup (a semantic version, a gate name of
  * the topology, a known tier), and the file is resolved with realpath under
  * logs_root: "../", "%2e%2e", absolute paths and NUL never reach a path.
@@ -19,8 +27,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -37,6 +47,14 @@
 #define FOLLOW_CHUNK (64u << 10)
 #define FOLLOW_QUEUE_MAX (2u << 20)
 #define FOLLOW_TICK_MAX (4u << 20) /* read per tick at most, so the loop moves on */
+#define TAIL_MAX (4u << 20)
+#define TAIL_NONE (-1)
+
+/* What the query asked for. */
+struct log_query {
+	int follow;   /* ?follow=1 */
+	int64_t tail; /* ?tail=N, or TAIL_NONE */
+};
 
 /* Whether the producer of a log is still writing it. */
 typedef int log_active_fn(const struct daemon *d, int64_t id);
@@ -49,8 +67,83 @@ struct log_follow {
 	log_active_fn *active;
 	int64_t id;
 	char *path;
-	int fd; /* -1 until the log exists */
+	int fd;       /* -1 until the log exists */
+	int64_t tail; /* where to start once it exists (TAIL_NONE: at 0) */
 };
+
+/* Where the last tail bytes of the log open at fd start (see the top): 0 with
+ * *start set, or -1 with errno. */
+static int
+tail_offset(int fd, uint64_t tail, off_t *start)
+{
+	static char buf[FOLLOW_CHUNK];
+	struct stat st;
+	off_t off, end;
+	ssize_t n;
+	char *nl;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	end = st.st_size;
+	*start = off = (uint64_t)end > tail ? end - (off_t)tail : 0;
+	if (off == 0)
+		return 0;
+	for (off--; off < end - 1; off += n) { /* from the byte before, not the last */
+		size_t want =
+		    (uint64_t)(end - 1 - off) < sizeof(buf) ? (size_t)(end - 1 - off) : sizeof(buf);
+
+		n = pread(fd, buf, want, off);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+		if ((nl = memchr(buf, '\n', (size_t)n)) != NULL) {
+			*start = off + (nl - buf) + 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Read the end of the log at path (?tail) into out, its offset in the file in
+ * *start: 0, or -1 with errno. */
+static int
+read_tail(const char *path, uint64_t tail, struct strbuf *out, off_t *start)
+{
+	static char buf[FOLLOW_CHUNK];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t n = 1;
+
+	if (fd < 0)
+		return -1;
+	if (tail_offset(fd, tail, start) == -1 || lseek(fd, *start, SEEK_SET) == -1)
+		rc = -1;
+	while (rc == 0 && out->len < tail && n != 0) {
+		size_t want = tail - out->len < sizeof(buf) ? tail - out->len : sizeof(buf);
+
+		n = read(fd, buf, want);
+		if (n < 0 && errno != EINTR)
+			rc = -1;
+		else if (n > 0)
+			strbuf_add(out, buf, (size_t)n);
+	}
+	n = errno;
+	close(fd);
+	errno = (int)n;
+	return rc;
+}
+
+/* The X-Log-Offset header: where in the file the body starts. */
+static void
+offset_header(struct http_request *req, off_t start)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", (long long)start);
+	http_add_response_header(req, "X-Log-Offset", v);
+}
 
 static void
 follow_free(uv_handle_t *handle)
@@ -77,6 +170,32 @@ follow_gone(struct http_request *req, void *arg)
 	follow_stop(arg);
 }
 
+/* Open the followed log, at its tail when asked: 0, or -1 with errno (logged
+ * unless the log does not exist yet). */
+static int
+follow_open(struct log_follow *f)
+{
+	off_t start = 0;
+	int e;
+
+	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			log_warn("%lld: cannot open the log '%s'", (long long)f->id, f->path);
+		return -1;
+	}
+	if (f->tail == TAIL_NONE)
+		return 0;
+	if (tail_offset(f->fd, (uint64_t)f->tail, &start) == 0 &&
+	    lseek(f->fd, start, SEEK_SET) != -1)
+		return 0;
+	e = errno;
+	log_warn("%lld: cannot seek in the log '%s'", (long long)f->id, f->path);
+	close(f->fd);
+	f->fd = -1;
+	errno = e == ENOENT ? EIO : e;
+	return -1;
+}
+
 /* Send what the log has past what was sent, within the pacing limits: 1 at
  * the end of the file (or when there is no file yet), 0 when more is left,
  * -1 when the client has gone or the log cannot be read. */
@@ -87,12 +206,8 @@ follow_pump(struct log_follow *f)
 	size_t sent = 0;
 	ssize_t n;
 
-	if (f->fd < 0 && (f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 1;
-		log_warn("%lld: cannot open the log '%s'", (long long)f->id, f->path);
-		return -1;
-	}
+	if (f->fd < 0 && follow_open(f) == -1)
+		return errno == ENOENT ? 1 : -1;
 	while (sent < FOLLOW_TICK_MAX && http_stream_queued(f->req) < FOLLOW_QUEUE_MAX) {
 		n = read(f->fd, buf, sizeof(buf));
 		if (n == 0)
@@ -122,10 +237,11 @@ follow_tick(uv_timer_t *timer)
 		follow_stop(f);
 }
 
-/* Stream the log at path of producer id as it grows (?follow=1). */
+/* Stream the log at path of producer id as it grows (?follow=1), from its
+ * tail when asked. */
 static void
-follow_start(
-    struct http_request *req, struct daemon *d, log_active_fn *active, int64_t id, const char *path)
+follow_start(struct http_request *req, struct daemon *d, log_active_fn *active, int64_t id,
+    const char *path, int64_t tail)
 {
 	struct log_follow *f = xcalloc(1, sizeof(*f));
 
@@ -135,9 +251,12 @@ follow_start(
 	f->id = id;
 	f->path = xstrdup(path);
 	f->fd = -1;
+	f->tail = tail;
 	if (uv_timer_init(d->loop, &f->timer) != 0)
 		fatalx("cannot initialise a timer");
 	f->timer.data = f;
+	if (follow_open(f) == 0)
+		offset_header(req, lseek(f->fd, 0, SEEK_CUR));
 	http_add_response_header(req, "Cache-Control", "no-store");
 	if (http_stream_begin(req, 200, "text/plain; charset=utf-8", follow_gone, f) == -1)
 		follow_stop(f);
@@ -161,6 +280,37 @@ query_follow(struct http_request *req)
 	return follow;
 }
 
+/* ?tail: the bytes, TAIL_NONE when absent; -2 after answering 400. */
+static int64_t
+query_tail(struct http_request *req)
+{
+	struct strbuf v = STRBUF_INIT;
+	int64_t tail = TAIL_NONE;
+	size_t i;
+
+	if (http_query_get(req, "tail", &v) == 0) {
+		for (i = 0; i < v.len && i < 8 && v.buf[i] >= '0' && v.buf[i] <= '9'; i++)
+			;
+		tail = v.len > 0 && i == v.len ? strtoll(v.buf, NULL, 10) : -2;
+		if (tail < 0 || tail > TAIL_MAX) {
+			tail = -2;
+			http_respond_error(req, 400, "bad_request",
+			    "'tail' must be a number of bytes from 0 to %u", TAIL_MAX);
+		}
+	}
+	strbuf_release(&v);
+	return tail;
+}
+
+/* ?follow and ?tail into q: 0, or -1 after answering 400. */
+static int
+query_log(struct http_request *req, struct log_query *q)
+{
+	if ((q->follow = query_follow(req)) == -1)
+		return -1;
+	return (q->tail = query_tail(req)) == -2 ? -1 : 0;
+}
+
 static int
 build_active(const struct daemon *d, int64_t id)
 {
@@ -173,23 +323,37 @@ gate_active(const struct daemon *d, int64_t id)
 	return gates_run_active(d, id);
 }
 
+/* Read the log at path (its tail when asked) into text: 0, or -1 with errno. */
+static int
+read_log(struct http_request *req, const char *path, int64_t tail, struct strbuf *text)
+{
+	off_t start = 0;
+
+	if (tail == TAIL_NONE)
+		return strbuf_read_file(text, path, LOG_MAX);
+	if (read_tail(path, (uint64_t)tail, text, &start) == -1)
+		return -1;
+	offset_header(req, start);
+	return 0;
+}
+
 /* Serve the log at path (or follow it: a log that does not exist yet is
  * waited for only while its producer is active). */
 static void
 respond_log(struct http_request *req, struct daemon *d, log_active_fn *active, int64_t id,
-    const char *path, int follow)
+    const char *path, const struct log_query *q)
 {
 	struct strbuf text = STRBUF_INIT;
 
-	if (follow && (active(d, id) || access(path, F_OK) == 0))
-		follow_start(req, d, active, id, path);
-	else if (strbuf_read_file(&text, path, LOG_MAX) == 0)
+	if (q->follow && (active(d, id) || access(path, F_OK) == 0))
+		follow_start(req, d, active, id, path, q->tail);
+	else if (read_log(req, path, q->tail, &text) == 0)
 		http_respond(req, 200, "text/plain; charset=utf-8", text.buf, text.len);
 	else if (errno == ENOENT)
 		http_respond_error(req, 404, "no_log", "there is no log yet");
 	else if (errno == EFBIG)
-		http_respond_error(
-		    req, 413, "log_too_large", "the log is larger than %u bytes", LOG_MAX);
+		http_respond_error(req, 413, "log_too_large",
+		    "the log is larger than %u bytes (?tail= serves its end)", LOG_MAX);
 	else
 		http_respond_error(
 		    req, 500, "internal", "cannot read the log: %s", strerror(errno));
@@ -227,10 +391,10 @@ api_build_log(struct http_request *req, void *ctx)
 	struct daemon *d = ctx;
 	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, ref = STRBUF_INIT;
 	int64_t id = api_param_id(req, "id");
-	int follow;
+	struct log_query q;
 	json_t *rows;
 
-	if (id <= 0 || (follow = query_follow(req)) == -1)
+	if (id <= 0 || query_log(req, &q) == -1)
 		return;
 	rows = store_builds_json(d->store, id, 1, &err);
 	strbuf_addf(&ref, "builds/%lld.log", (long long)id);
@@ -239,7 +403,7 @@ api_build_log(struct http_request *req, void *ctx)
 	else if (json_decref(rows), log_path(d, ref.buf, &path) == -1)
 		http_respond_error(req, 404, "no_log", "build %lld has no log", (long long)id);
 	else
-		respond_log(req, d, build_active, id, path.buf, follow);
+		respond_log(req, d, build_active, id, path.buf, &q);
 	strbuf_release(&err);
 	strbuf_release(&path);
 	strbuf_release(&ref);
@@ -247,7 +411,8 @@ api_build_log(struct http_request *req, void *ctx)
 
 /* /logs/{version}/build */
 static void
-version_build_log(struct http_request *req, struct daemon *d, const char *version, int follow)
+version_build_log(
+    struct http_request *req, struct daemon *d, const char *version, const struct log_query *q)
 {
 	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, ref = STRBUF_INIT;
 	int64_t id = store_version_build(d->store, version, &err);
@@ -262,7 +427,7 @@ version_build_log(struct http_request *req, struct daemon *d, const char *versio
 	else if (log_path(d, ref.buf, &path) == -1)
 		http_respond_error(req, 404, "no_log", "build %lld has no log", (long long)id);
 	else
-		respond_log(req, d, build_active, id, path.buf, follow);
+		respond_log(req, d, build_active, id, path.buf, q);
 	strbuf_release(&err);
 	strbuf_release(&path);
 	strbuf_release(&ref);
@@ -285,7 +450,7 @@ gate_configured(struct daemon *d, const struct tier_config *t, const char *gate)
 /* /logs/{version}/{gate}?tier= for a gate: the newest run's log. */
 static void
 version_gate_log(struct http_request *req, struct daemon *d, const char *version, const char *gate,
-    const struct tier_config *t, int follow)
+    const struct tier_config *t, const struct log_query *q)
 {
 	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, ref = STRBUF_INIT;
 	int64_t id;
@@ -302,7 +467,7 @@ version_gate_log(struct http_request *req, struct daemon *d, const char *version
 	else if (log_path(d, ref.buf, &path) == -1)
 		http_respond_error(req, 404, "no_log", "gate run %lld has no log", (long long)id);
 	else
-		respond_log(req, d, gate_active, id, path.buf, follow);
+		respond_log(req, d, gate_active, id, path.buf, q);
 	strbuf_release(&err);
 	strbuf_release(&path);
 	strbuf_release(&ref);
@@ -314,7 +479,8 @@ api_version_log(struct http_request *req, void *ctx)
 	struct daemon *d = ctx;
 	struct strbuf raw = STRBUF_INIT, v = STRBUF_INIT, g = STRBUF_INIT, tier = STRBUF_INIT;
 	const struct tier_config *t = NULL;
-	int follow = 0, has_tier = http_query_get(req, "tier", &tier) == 0;
+	int has_tier = http_query_get(req, "tier", &tier) == 0;
+	struct log_query q;
 
 	route_param(&req->params, "version", &raw);
 	if (http_url_decode(raw.buf, raw.len, &v) == -1 || !version_valid(v.buf, v.len)) {
@@ -327,12 +493,12 @@ api_version_log(struct http_request *req, void *ctx)
 		http_respond_error(req, 400, "invalid_gate", "not a gate name");
 	else if (has_tier && (t = topology_tier(&d->topo, tier.buf, tier.len)) == NULL)
 		http_respond_error(req, 404, "unknown_tier", "no tier named '%s'", tier.buf);
-	else if ((follow = query_follow(req)) == -1)
+	else if (query_log(req, &q) == -1)
 		; /* answered 400 */
 	else if (strcmp(g.buf, "build") == 0)
-		version_build_log(req, d, v.buf, follow);
+		version_build_log(req, d, v.buf, &q);
 	else
-		version_gate_log(req, d, v.buf, g.buf, t, follow);
+		version_gate_log(req, d, v.buf, g.buf, t, &q);
 out:
 	strbuf_release(&raw);
 	strbuf_release(&v);

@@ -189,3 +189,102 @@ daemon_fds() {
 	http "$URL/logs/9.9.9/build?follow=1"
 	[ "$CODE" = 404 ]
 }
+
+# What ?tail=$2 must serve of file $1: its last $2 bytes, from past the first
+# newline among them (not the last byte) when the byte before is not one.
+tail_of() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+n = int(sys.argv[2])
+start = max(len(data) - n, 0)
+if start > 0 and data[start - 1] != 0x0A:
+    nl = data.find(b"\n", start, len(data) - 1)
+    if nl != -1:
+        start = nl + 1
+sys.stdout.buffer.write(data[start:])
+PY
+}
+
+@test "tail serves exactly the log's end, from a line boundary" {
+	sando_config_build
+	sando_start
+	# lines of growing length, one longer than some tails
+	sando_app 'for i in $(seq 1 40); do printf "line-%s %0${i}d\n" $i 0; done; printf "%0300d\n" 7'
+	sando_push
+	[ "$(wait_build 1 | jq -r .status)" = ok ]
+	curl -sS "$URL/builds/1/log" >"$WS/whole.log"
+	size=$(wc -c <"$WS/whole.log")
+	for n in 0 1 5 100 301 302 350 1000 2000 "$((size - 1))" "$size" "$((size + 1))" 4194304; do
+		tail_of "$WS/whole.log" "$n" >"$WS/want"
+		curl -sS -D "$WS/head" -o "$WS/got" "$URL/builds/1/log?tail=$n"
+		cmp "$WS/want" "$WS/got"
+		# X-Log-Offset: where the body starts in the file
+		off=$(tr -d '\r' <"$WS/head" | sed -n 's/^[Xx]-[Ll]og-[Oo]ffset: //p')
+		[ "$off" = $((size - $(wc -c <"$WS/got"))) ]
+		curl -sS -o "$WS/by-version" "$URL/logs/1.0.0/build?tail=$n"
+		cmp "$WS/want" "$WS/by-version"
+	done
+	# the body starts just past a newline, unless the last line is all there is
+	curl -sS -D "$WS/head" -o "$WS/got" "$URL/builds/1/log?tail=1000"
+	off=$(tr -d '\r' <"$WS/head" | sed -n 's/^[Xx]-[Ll]og-[Oo]ffset: //p')
+	[ "$(head -c "$off" "$WS/whole.log" | tail -c 1 | od -An -c | tr -d ' ')" = '\n' ]
+	[ "$(wc -c <"$WS/got")" -le 1000 ]
+	[ "$(wc -c <"$WS/got")" -gt 500 ]
+	# a last line longer than the tail: its end is all there is
+	[ "$(curl -sS "$URL/builds/1/log?tail=5" | wc -c)" = 5 ]
+	[ "$(curl -sS "$URL/builds/1/log?tail=0" | wc -c)" = 0 ]
+	# on a finished build, follow with tail is the same as tail
+	curl -sSN -m 5 -o "$WS/followed" "$URL/builds/1/log?follow=1&tail=1000"
+	tail_of "$WS/whole.log" 1000 | cmp - "$WS/followed"
+	sando_healthy
+}
+
+@test "tail values that are not 0..4194304 bytes are 400" {
+	sando_config_build
+	sando_start
+	sando_app
+	sando_push
+	wait_build 1 >/dev/null
+	for n in -1 abc "" 1x 0x10 +5 %201 1.5 4194305 99999999 99999999999999999999; do
+		for path in "builds/1/log" "logs/1.0.0/build"; do
+			http "$URL/$path?tail=$n"
+			[ "$CODE" = 400 ]
+			[ "$(echo "$BODY" | jq -r .error.code)" = bad_request ]
+			[ "$(echo "$BODY" | jq -r .error.message)" = "'tail' must be a number of bytes from 0 to 4194304" ]
+			http "$URL/$path?follow=1&tail=$n"
+			[ "$CODE" = 400 ]
+		done
+	done
+	http "$URL/builds/1/log?tail=4194304"
+	[ "$CODE" = 200 ]
+	# names are checked before the tail, unknown things are still 404
+	http "$URL/logs/1.0/build?tail=x"
+	[ "$CODE" = 400 ]
+	[ "$(echo "$BODY" | jq -r .error.code)" = invalid_version ]
+	http "$URL/builds/99/log?tail=10"
+	[ "$CODE" = 404 ]
+	sando_healthy
+}
+
+@test "follow with tail streams from the log's end while the build runs" {
+	sando_config_build
+	sando_start
+	sando_app "$SLOW_BUILD"
+	sando_push
+	for i in $(seq 300); do
+		grep -q line-2 "$WS/logs/builds/1.log" 2>/dev/null && break
+		sleep 0.02
+	done
+	# tail=0: only what is appended from now on
+	run curl -sSN -m 30 -D "$WS/head" -o "$WS/follow.out" "$URL/builds/1/log?follow=1&tail=0"
+	[ "$status" -eq 0 ]
+	[ "$(wait_build 1 | jq -r .status)" = ok ]
+	! grep -q 'line-[12]' "$WS/follow.out"
+	grep -q line-5 "$WS/follow.out"
+	grep -q "staged version '1.0.0'" "$WS/follow.out"
+	# exactly the log from the offset the header gives
+	off=$(tr -d '\r' <"$WS/head" | sed -n 's/^[Xx]-[Ll]og-[Oo]ffset: //p')
+	curl -sS "$URL/builds/1/log" | tail -c +$((off + 1)) | cmp - "$WS/follow.out"
+	sando_healthy
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # The TUI ('sando' with no command on a terminal), driven under tmux on a
 # private server socket: tiers, versions and gate outcomes on screen, the
-# selection, promote and rollback with their y/N prompts, help, resizing,
-# the daemon going away and coming back, quitting; idle CPU and RSS printed.
+# selection, promote, rollback and confirm with their y/N prompts, backup
+# fetch, the event history at start, the log pane (tail, follow), help,
+# resizing, the daemon going away and coming back, quitting; idle CPU and RSS
+# printed.
 
 load lib
 
@@ -96,6 +98,8 @@ ticks() {
 	build_version $V
 	wait_gates build $V 1 >/dev/null
 	start_tui
+	# the event pane starts with the recent history (?last=)
+	wait_screen "^[0-9:]{8} gate_done build $V unit"
 	# tiers, versions and gate outcome summaries
 	wait_screen "> build +$V"
 	wait_screen 'unit: '
@@ -173,22 +177,77 @@ ticks() {
 	[ "$status" -ne 0 ]
 }
 
+# A first tier "host" that needs the operator's confirmation, and a file://
+# backup source.
+confirm_backup_config() {
+	mkdir -p "$WS/src"
+	head -c 100000 /dev/urandom >"$WS/src/db.dump"
+	LOCAL="$WS/backups/backup.sql"
+	sando_config_build "" "$(printf '[backup]\nsource = "file://%s/src/db.dump"\nlocal_path = "%s"\n[[tier]]\nname = "host"\ngates = [ { kind = "manual_confirm" } ]\n[[tier]]\nname = "staging"\n' "$WS" "$LOCAL")"
+}
+
+@test "tui: c confirms the tier's version, b fetches the backup" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	sando_ws
+	confirm_backup_config
+	sando_start
+	sando_app
+	sando_push
+	[ "$(wait_build 1 | jq -r .status)" = ok ]
+	start_tui
+	wait_screen '> host +1.0.0'
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[0].gates[0].outcome.reason.kind')" = awaiting_operator_confirmation ]
+	# c asks; n cancels, and nothing is confirmed
+	keys c
+	wait_screen 'confirm 1.0.0 on host \(a passing manual_confirm\)\? y/N'
+	keys n
+	wait_screen 'cancelled'
+	[ "$(curl -s "$URL/state" | jq -r '.tiers[0].gates[0].outcome.reason.kind')" = awaiting_operator_confirmation ]
+	# c + y: a passing manual_confirm run for host's version, by the API
+	keys c
+	wait_screen 'confirm 1.0.0 on host'
+	keys y
+	wait_screen 'confirm: done \(HTTP 200\)'
+	o=$(curl -s "$URL/state" | jq -c '.tiers[0].gates[0].outcome')
+	[ "$(echo "$o" | jq -r .status)" = passed ]
+	[ "$(echo "$o" | jq -r .note.kind)" = operator_confirmed ]
+	[ "$(curl -s "$URL/gate-runs?tier=host&version=1.0.0" | jq -r '[.[] | select(.gate == "manual_confirm")][0].status')" = passed ]
+	wait_screen '^[0-9:]{8} manual_confirm host 1.0.0'
+	# b: the backup fetched from its source, the event in the pane
+	keys b
+	wait_screen 'backup fetch 1 started'
+	wait_screen '^[0-9:]{8} backup_fetched ok'
+	[ "$(curl -s "$URL/backups/1" | jq -r .status)" = ok ]
+	cmp "$WS/src/db.dump" "$LOCAL"
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT json_extract(body_json, '$.status') FROM events WHERE kind = 'backup_fetched'")" = ok ]
+	[ "$(sqlite3 "$WS/state/sando.db" "SELECT group_concat(action, ' ') FROM audit")" = "confirm backup_fetch" ]
+	keys q
+	wait_exit
+	run grep -E 'AddressSanitizer|runtime error|LeakSanitizer' "$WS/tui.err"
+	[ "$status" -ne 0 ]
+}
+
 @test "tui: a 10 MB log line is cut to the window, not a hang" {
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	sando_ws
 	start_stub
-	sando_config_demo '' "$(printf '[[tier]]\nname = "build"\ngates = [ { kind = "command", name = "huge", run = ["sh", "-c", "head -c 10485760 /dev/zero | tr -c x x; echo; echo the end; exit 1"] } ]\n[[tier]]\nname = "staging"\n')"
+	# the line comes once the TUI follows the running gate (a finished run's
+	# log is fetched from its tail, past the line's start)
+	sando_config_demo '' "$(printf '[[tier]]\nname = "build"\ngates = [ { kind = "command", name = "huge", run = ["sh", "-c", "while [ ! -e %s/go ]; do sleep 0.1; done; head -c 10485760 /dev/zero | tr -c x x; echo; echo the end; exit 1"] } ]\n[[tier]]\nname = "staging"\n' "$WS")"
 	sando_start
 	sando_demo_app
+	start_tui
 	echo $V >"$WS/app/VERSION"
 	git -C "$WS/app" diff --quiet || sando_commit "v$V" >/dev/null
 	sando_push
+	wait_screen 'log: build huge 0.1.0 \(running\)' 60
+	touch "$WS/go"
 	wait_gates build $V 1 >/dev/null
-	start_tui
 	wait_screen "build .*pending $V"
 	wait_screen 'huge \(pending\): .*failed'
 	wait_screen 'log: build huge 0.1.0 \(failed\), cut'
 	wait_screen '^x{80}$'
+	wait_screen '^the end$'
 	keys l
 	wait_screen 'only part of the log is kept'
 	keys g j k G
@@ -219,10 +278,19 @@ ticks() {
 	sando_push
 	wait_screen 'log: build slow 0.1.0 \(running\)' 60
 	wait_screen '^tick [0-9]+$'
+	# another tier drops the followed log; back, it is followed again
+	keys j
+	wait_screen '> staging'
+	keys k
+	wait_screen '> build'
 	wait_screen 'log: build slow 0.1.0 \(failed\)' 30
 	wait_screen '^tick 29$'
+	# the whole run's output, in order, once (each line on the screen once)
+	[ "$(screen | grep -c '^tick 29$')" = 1 ]
 	keys q
 	wait_exit
+	run grep -E 'AddressSanitizer|runtime error|LeakSanitizer' "$WS/tui.err"
+	[ "$status" -ne 0 ]
 }
 
 @test "tui: starts at 40x10, Ctrl-C quits and gives the terminal back" {
