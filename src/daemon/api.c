@@ -71,7 +71,6 @@ api_authorize(struct http_request *req, enum role required, void *ctx)
 {
 	struct daemon *d = ctx;
 
-	api_metrics_count(req);
 	switch (d->cfg.auth) {
 	case AUTH_NONE:
 		req->identity = (void *)"local";

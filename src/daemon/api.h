@@ -69,11 +69,11 @@ void api_backup_get(struct http_request *req, void *ctx);
 /* GET /events (api_events.c). */
 void api_events(struct http_request *req, void *ctx);
 
-/* GET /metrics (api_metrics.c): Prometheus text; api_metrics_count counts a
- * routed request (called by api_authorize); api_metrics_render appends the
- * part read from the store. */
+/* GET /metrics (api_metrics.c): Prometheus text; api_metrics_observe, the
+ * HTTP server's observer, counts each answer sent; api_metrics_render appends
+ * the part read from the store. */
 void api_metrics(struct http_request *req, void *ctx);
-void api_metrics_count(const struct http_request *req);
+void api_metrics_observe(const struct route *route, const char *method, int status, void *ctx);
 int api_metrics_render(struct daemon *d, struct strbuf *out, struct strbuf *err);
 
 /* Build the /state document (tiers in topology order) into out. */

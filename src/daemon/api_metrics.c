@@ -2,17 +2,21 @@
  * GET /metrics: Prometheus text exposition (format 0.0.4) of the history in
  * the store, the tiers' state, DORA figures per tier and the process itself.
  *
- * The part read from the store is rendered by GROUP BY queries
- * (store_metrics.c) and cached on the store's write generation for at most
+ * The part read from the store comes from running totals that the database
+ * keeps up to date itself and from the window's DORA rows (store_metrics.c,
+ * migration 0007), so its cost does not grow with the history; it is cached on the store's write generation for at most
  * one second (burn-in clocks and the DORA window move with time), like
  * /state; the live part (HTTP requests, subscribers, memory, CPU) is appended
  * to every answer.  The cache and the request counters are per process (one
  * daemon per process).
  *
- * HTTP requests are counted by route and method when they are dispatched
- * (api_authorize calls api_metrics_count): the HTTP server tells no one the
- * status it answered with, so there is no code label, and requests that match
- * no route (404, 405, malformed) are not counted.
+ * HTTP requests are counted by route, method and the status code sent, as
+ * the HTTP server tells its observer (api_metrics_observe) of each answer it
+ * writes (101 for a WebSocket upgrade included, answers to clients that had
+ * gone not).  Labels stay bounded: a routed request is labelled with its
+ * route's pattern and method, any other (404, 405, a malformed request) with
+ * route "unmatched" and its method if it is a common one, else "other".  The
+ * answer being rendered counts itself, as the 200 it is about to be sent as.
  *
  * DORA lead time runs from a version's staging (versions.staged_at) to its
  * successful promote: the store has no commit times yet.
@@ -36,9 +40,6 @@
 #endif
 
 #define DORA_DAYS 30
-
-/* Histogram buckets in seconds, for builds, gate runs and promotes alike. */
-static const double bounds[STORE_METRICS_NBOUNDS] = {1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600};
 
 /* A family's name, type, help and label names (those of its rows, in order). */
 struct family_def {
@@ -85,7 +86,19 @@ static struct {
 	int valid;
 } cache = {STRBUF_INIT, NULL, 0, 0, 0};
 
-static uint64_t *http_counts; /* per entry of api_routes */
+/* Answers sent by route (an index into api_routes; api_nroutes: unmatched),
+ * method and status, sorted by those three. */
+static struct http_count {
+	size_t route;
+	const char *method; /* a route's, or one of unmatched_methods */
+	int code;
+	uint64_t n;
+} * http_counts;
+static size_t http_ncounts, http_acounts;
+
+/* The method labels of unmatched requests; any other method is "other". */
+static const char *const unmatched_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"};
 
 /* Where one family's rows go. */
 struct family_out {
@@ -123,7 +136,7 @@ hist_row(const struct store_metric_row *row, void *arg)
 	struct metrics_label l[3];
 	size_t n = row_labels(f[1].def, row, l);
 	struct metrics_histogram h = {
-	    bounds, row->v + 2, STORE_METRICS_NBOUNDS, row->v[0], row->v[1]};
+	    store_metrics_bounds, row->v + 2, STORE_METRICS_NBOUNDS, row->v[0], row->v[1]};
 
 	metrics_histogram(&f[1].text, f[1].def->name, l, n, &h);
 }
@@ -132,7 +145,7 @@ static int
 render_source(struct daemon *d, const struct source *s, struct strbuf *out, struct strbuf *err)
 {
 	struct family_out f[2] = {{STRBUF_INIT, &s->count}, {STRBUF_INIT, &s->hist}};
-	int rc = s->scan(d->store, bounds, count_row, hist_row, f, err);
+	int rc = s->scan(d->store, count_row, hist_row, f, err);
 
 	for (int i = 0; i < 2; i++) {
 		if (f[i].def->name) {
@@ -291,33 +304,81 @@ render_process(struct daemon *d, struct strbuf *out)
 	metrics_sample(out, "sando_build_info", &l, 1, 1);
 }
 
-static void
-render_http(struct strbuf *out)
+static int
+http_count_cmp(const struct http_count *a, size_t route, const char *method, int code)
 {
-	metrics_family(out, "sando_http_requests_total", "counter",
-	    "HTTP requests dispatched to a route (by its pattern and method).");
-	for (size_t i = 0; i < api_nroutes; i++) {
-		struct metrics_label l[2] = {
-		    {"route", api_routes[i].pattern}, {"method", api_routes[i].method}};
+	int c;
 
-		metrics_sample(out, "sando_http_requests_total", l, 2,
-		    http_counts ? (double)http_counts[i] : 0);
+	if (a->route != route)
+		return a->route < route ? -1 : 1;
+	if ((c = strcmp(a->method, method)) != 0)
+		return c;
+	return a->code < code ? -1 : a->code > code;
+}
+
+/* Add delta to the count of (route, method, code), inserting it in order. */
+static void
+http_count_add(size_t route, const char *method, int code, int64_t delta)
+{
+	size_t i = 0;
+	int c = 1;
+
+	while (i < http_ncounts && (c = http_count_cmp(&http_counts[i], route, method, code)) < 0)
+		i++;
+	if (i == http_ncounts || c != 0) {
+		if (http_ncounts == http_acounts) {
+			http_acounts = http_acounts ? 2 * http_acounts : 32;
+			http_counts =
+			    xreallocarray(http_counts, http_acounts, sizeof(*http_counts));
+		}
+		memmove(&http_counts[i + 1], &http_counts[i],
+		    (http_ncounts - i) * sizeof(*http_counts));
+		http_counts[i] = (struct http_count){route, method, code, 0};
+		http_ncounts++;
 	}
+	http_counts[i].n += (uint64_t)delta;
 }
 
 void
-api_metrics_count(const struct http_request *req)
+api_metrics_observe(const struct route *route, const char *method, int status, void *ctx)
 {
-	size_t i;
+	size_t i = route ? (size_t)(route - api_routes) : api_nroutes, m = 0;
 
-	if (req->route == NULL)
-		return;
-	i = (size_t)(req->route - api_routes);
-	if (i >= api_nroutes)
-		return;
-	if (http_counts == NULL)
-		http_counts = xcalloc(api_nroutes, sizeof(*http_counts));
-	http_counts[i]++;
+	if (i >= api_nroutes) {
+		i = api_nroutes;
+		while (m + 1 < sizeof(unmatched_methods) / sizeof(unmatched_methods[0]) &&
+		       strcmp(unmatched_methods[m], method) != 0)
+			m++;
+		method = unmatched_methods[m];
+	} else {
+		method = route->method;
+	}
+	http_count_add(i, method, status, 1);
+}
+
+/* The answers counted so far, and req's own 200 about to be sent. */
+static void
+render_http(struct strbuf *out, const struct http_request *req)
+{
+	size_t self = (size_t)(req->route - api_routes);
+	char code[16];
+
+	http_count_add(self, req->route->method, 200, 1);
+	metrics_family(out, "sando_http_requests_total", "counter",
+	    "HTTP answers sent, by route pattern (\"unmatched\" for none), method and status "
+	    "code.");
+	for (size_t i = 0; i < http_ncounts; i++) {
+		const struct http_count *h = &http_counts[i];
+		struct metrics_label l[3] = {
+		    {"route", h->route < api_nroutes ? api_routes[h->route].pattern : "unmatched"},
+		    {"method", h->method}, {"code", code}};
+
+		if (h->n == 0)
+			continue;
+		snprintf(code, sizeof(code), "%d", h->code);
+		metrics_sample(out, "sando_http_requests_total", l, 3, (double)h->n);
+	}
+	http_count_add(self, req->route->method, 200, -1);
 }
 
 int
@@ -352,7 +413,7 @@ api_metrics(struct http_request *req, void *ctx)
 		cache.valid = 1;
 	}
 	strbuf_addbuf(&out, &cache.text);
-	render_http(&out);
+	render_http(&out, req);
 	render_process(d, &out);
 	http_respond(req, 200, METRICS_CONTENT_TYPE, out.buf, out.len);
 	strbuf_release(&out);

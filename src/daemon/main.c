@@ -199,6 +199,7 @@ start_http(struct daemon *d)
 	struct strbuf err = STRBUF_INIT;
 
 	d->http = http_server_new(d->loop, api_routes, api_nroutes, api_authorize, d, NULL);
+	http_server_observe(d->http, api_metrics_observe);
 	if (http_server_listen(d->http, d->cfg.listen, &err) == -1)
 		fatalx("cannot listen on '%s': %s", d->cfg.listen, err.buf);
 	if (d->cfg.auth == AUTH_NONE && !config_listen_is_loopback(d->cfg.listen))

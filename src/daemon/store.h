@@ -244,48 +244,53 @@ int store_audit(struct store *st, const char *actor, const char *action, const c
     const char *detail_json, struct strbuf *err);
 
 /* Metrics (store_metrics.c): aggregates over the history in a stable order
- * (tiers by position, then labels).  Callbacks get each group: its text
- * labels (NULL when NULL; valid during the call only) and its numbers (NULL
- * as NaN).  A counter's row is its labels and count; a histogram's is its
- * labels, then count, sum and the cumulative counts at each of the
- * STORE_METRICS_NBOUNDS bounds (seconds, increasing). */
+ * (tiers by position, then labels), read from running totals that the
+ * database keeps up to date itself (triggers of migration 0007).  Callbacks
+ * get each group: its text labels (NULL when absent; valid during the call
+ * only) and its numbers (NULL as NaN).  A counter's row is its labels and
+ * count; a histogram's is its labels, then count, sum and the cumulative
+ * counts at each of the STORE_METRICS_NBOUNDS bounds of store_metrics_bounds
+ * (seconds, increasing; fixed by that migration). */
 #define STORE_METRICS_NBOUNDS 10
 #define STORE_METRICS_NLABELS 4
 #define STORE_METRICS_NVALUES (STORE_METRICS_NBOUNDS + 2)
+extern const double store_metrics_bounds[STORE_METRICS_NBOUNDS];
 struct store_metric_row {
 	const char *label[STORE_METRICS_NLABELS];
 	double v[STORE_METRICS_NVALUES];
 };
 typedef void (*store_metric_fn)(const struct store_metric_row *row, void *arg);
 
-/* One scan of a table into counters (count_fn) and a histogram (hist_fn),
- * e.g. store_metrics_builds; the functions below have this type. */
-typedef int (*store_metric_scan)(struct store *st, const double *bounds, store_metric_fn count_fn,
+/* Counters (count_fn) and a histogram (hist_fn) of one table, e.g.
+ * store_metrics_builds; the functions below have this type. */
+typedef int (*store_metric_scan)(struct store *st, store_metric_fn count_fn,
     store_metric_fn hist_fn, void *arg, struct strbuf *err);
 
 /* Finished builds by status; durations of ok and failed ones (no labels). */
-int store_metrics_builds(struct store *st, const double *bounds, store_metric_fn count_fn,
-    store_metric_fn hist_fn, void *arg, struct strbuf *err);
+int store_metrics_builds(struct store *st, store_metric_fn count_fn, store_metric_fn hist_fn,
+    void *arg, struct strbuf *err);
 
 /* Finished gate runs by tier, gate, status; durations of passed and failed
  * runs of automated gates by tier, gate. */
-int store_metrics_gate_runs(struct store *st, const double *bounds, store_metric_fn count_fn,
-    store_metric_fn hist_fn, void *arg, struct strbuf *err);
+int store_metrics_gate_runs(struct store *st, store_metric_fn count_fn, store_metric_fn hist_fn,
+    void *arg, struct strbuf *err);
 
-/* Finished deploys by tier, status and failure kind (failed ones only); no histogram. */
-int store_metrics_deploys(struct store *st, const double *bounds, store_metric_fn count_fn,
-    store_metric_fn hist_fn, void *arg, struct strbuf *err);
+/* Finished deploys by tier, status and failure kind (failed ones only); no
+ * histogram (hist_fn is not called). */
+int store_metrics_deploys(struct store *st, store_metric_fn count_fn, store_metric_fn hist_fn,
+    void *arg, struct strbuf *err);
 
 /* Finished rollbacks by tier, status; durations of successful promotes by tier. */
-int store_metrics_promotes(struct store *st, const double *bounds, store_metric_fn count_fn,
-    store_metric_fn hist_fn, void *arg, struct strbuf *err);
+int store_metrics_promotes(struct store *st, store_metric_fn count_fn, store_metric_fn hist_fn,
+    void *arg, struct strbuf *err);
 
 /* Tiers in use: name, current, previous, burn-in start; that start in epoch seconds. */
 int store_metrics_tiers(struct store *st, store_metric_fn fn, void *arg, struct strbuf *err);
 
-/* DORA per tier over the last days: tier; successful promotes, their mean
- * seconds since staging, finished promotes, failures (failed promotes and
- * rollbacks), mean seconds from a failure to the next successful promote. */
+/* DORA per tier in use over the last days (by finish time): tier;
+ * successful promotes, their mean seconds since their version's staging,
+ * finished promotes, failures (failed promotes and rollbacks), mean seconds
+ * from a failure to the next successful promote of its tier. */
 int store_metrics_dora(
     struct store *st, int64_t days, store_metric_fn fn, void *arg, struct strbuf *err);
 

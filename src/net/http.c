@@ -48,6 +48,12 @@ http_server_new(uv_loop_t *loop, const struct route *routes, size_t nroutes,
 	return srv;
 }
 
+void
+http_server_observe(struct http_server *srv, http_observe_fn fn)
+{
+	srv->observe = fn;
+}
+
 /* Split "host:port" or "[v6]:port" into host and port; -1 if malformed. */
 static int
 parse_hostport(const char *hostport, struct strbuf *host, int *port)

@@ -67,6 +67,16 @@
  * when it shuts down its sending side (a half-close has no use while a
  * response streams, so it counts as leaving), or at the stall timeout above.
  *
+ * Observing: http_server_observe installs a function told, with the
+ * server's ctx, of every status line written on a connection: handlers'
+ * answers and stream heads, the server's own refusals (400, 404, 405, 408,
+ * 413, 415, 431, 503) and protocol switches (101, when http_detach hands the
+ * socket over).  It is not told of the interim "100 Continue", nor of answers
+ * discarded because their client had gone.  It gets the route that answered
+ * (NULL when the request matched none or was refused before routing) and the
+ * request's method (llhttp's static name, "" when the request line was not
+ * parsed); whoever counts by them keeps the labels bounded.
+ *
  * Shutdown cuts open streams: http_server_shutdown tells their producers
  * through on_gone, flushes what was already written (for up to 2 s) and
  * closes without the last chunk, so an HTTP/1.1 client sees a truncated
@@ -124,6 +134,14 @@ struct http_server_options {
  * may be NULL for the defaults. */
 struct http_server *http_server_new(uv_loop_t *loop, const struct route *routes, size_t nroutes,
     http_authorize_fn authorize, void *ctx, const struct http_server_options *opts);
+
+/* Observer of the answers sent (see "Observing" above): the route (NULL if
+ * none), the method ("" if unknown) and the status; ctx is the server's. */
+typedef void (*http_observe_fn)(
+    const struct route *route, const char *method, int status, void *ctx);
+
+/* Have fn told of every answer srv writes from now on (NULL: no one). */
+void http_server_observe(struct http_server *srv, http_observe_fn fn);
 
 /* Bind and listen on "host:port" ("[::1]:port" for IPv6; port 0 picks a free
  * one).  0 on success; -1 with a message in err. */

@@ -84,6 +84,7 @@ struct http_server {
 	const struct route *routes;
 	size_t nroutes;
 	http_authorize_fn authorize;
+	http_observe_fn observe; /* may be NULL */
 	void *ctx;
 	struct http_server_options opts;
 	int port;

@@ -42,13 +42,28 @@ add_decimal(struct strbuf *sb, size_t v)
 	strbuf_add(sb, digits + i, sizeof(digits) - i);
 }
 
-/* Put the status line and headers for status into c->out_head. */
+/* Tell srv's observer, if any, that status goes out for req (NULL: a
+ * request refused while it was parsed, with method). */
 static void
-reply_head(struct http_conn *c, int status, const char *content_type, const struct strbuf *extra,
-    enum reply_framing framing)
+reply_observe(
+    struct http_server *srv, const struct http_request *req, const char *method, int status)
 {
+	if (srv->observe)
+		srv->observe(req ? req->route : NULL, method ? method : "", status, srv->ctx);
+}
+
+/* Put the status line and headers for status into c->out_head, with the
+ * extra headers of req (NULL: a request refused while it was parsed, whose
+ * method is method), and tell the observer. */
+static void
+reply_head(struct http_conn *c, const struct http_request *req, const char *method, int status,
+    const char *content_type, enum reply_framing framing)
+{
+	const struct strbuf *extra = req ? &((const struct http_req *)req)->resp_extra : NULL;
 	struct strbuf *h = &c->out_head;
 
+	reply_observe(c->server, req, req ? req->method : method,
+	    status >= 100 && status <= 999 ? status : 500); /* the code that goes out */
 	c->keep_alive = c->keep_alive && !c->discard && !c->server->closing;
 	if (framing == FRAME_CLOSE)
 		c->keep_alive = 0;
@@ -78,10 +93,9 @@ reply_head(struct http_conn *c, int status, const char *content_type, const stru
 static void
 reply_send(struct http_conn *c, struct http_request *req, int status, const char *content_type)
 {
-	struct http_req *r = (struct http_req *)req;
 	int head_only = status_has_no_body(status) || strcmp(req->method, "HEAD") == 0;
 
-	reply_head(c, status, content_type, &r->resp_extra, FRAME_LENGTH);
+	reply_head(c, req, NULL, status, content_type, FRAME_LENGTH);
 	http_conn_send(c, head_only);
 }
 
@@ -169,6 +183,7 @@ http_detach(
 		buf = uv_buf_init(w->head, (unsigned int)len);
 		r = uv_write(&w->wreq, (uv_stream_t *)c->tcp, &buf, 1, on_head_written);
 		if (r == 0) {
+			reply_observe(req->server, req, req->method, 101);
 			*tcp = http_conn_detach(c, leftover);
 		} else {
 			log_debug("http: protocol switch failed: %s", uv_strerror(r));
@@ -225,12 +240,11 @@ http_respond_error(struct http_request *req, int status, const char *code, const
 static void
 stream_head_only(struct http_request *req, int status, const char *content_type)
 {
-	struct http_req *r = (struct http_req *)req;
 	struct http_conn *c = req->conn;
 	int http11 = c->parser.http_major == 1 && c->parser.http_minor >= 1;
 
 	req->conn = NULL;
-	reply_head(c, status, content_type, &r->resp_extra, http11 ? FRAME_CHUNKED : FRAME_CLOSE);
+	reply_head(c, req, NULL, status, content_type, http11 ? FRAME_CHUNKED : FRAME_CLOSE);
 	http_conn_send(c, 1);
 }
 
@@ -261,8 +275,7 @@ http_stream_begin(struct http_request *req, int status, const char *content_type
 	if (req->conn == NULL)
 		return -1;
 	c->chunked = c->parser.http_major == 1 && c->parser.http_minor >= 1;
-	reply_head(
-	    c, status, content_type, &r->resp_extra, c->chunked ? FRAME_CHUNKED : FRAME_CLOSE);
+	reply_head(c, req, NULL, status, content_type, c->chunked ? FRAME_CHUNKED : FRAME_CLOSE);
 	r->on_gone = on_gone;
 	r->gone_arg = arg;
 	r->calling = 1;
@@ -347,10 +360,6 @@ http_conn_reply_error(struct http_conn *c, int status, const char *code, const c
 	va_start(ap, fmt);
 	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	if (c->cur) {
-		http_request_free(c->cur);
-		c->cur = NULL;
-	}
 	c->discard = 1;
 	c->keep_alive = 0;
 	json = error_json(code, msg.buf, msg.len);
@@ -358,6 +367,12 @@ http_conn_reply_error(struct http_conn *c, int status, const char *code, const c
 	json_dump_callback(json, dump_to_strbuf, &c->out_body, JSON_COMPACT);
 	json_decref(json);
 	strbuf_release(&msg);
-	reply_head(c, status, "application/json", NULL, FRAME_LENGTH);
+	/* the request being parsed is not answered: no headers of its own */
+	reply_head(
+	    c, NULL, c->cur ? c->cur->method : NULL, status, "application/json", FRAME_LENGTH);
+	if (c->cur) {
+		http_request_free(c->cur);
+		c->cur = NULL;
+	}
 	http_conn_send(c, 0);
 }

@@ -74,8 +74,8 @@ release_root = \"$WS/nodes/s-1\""
 	lead=$(sample 'sando_dora_lead_time_seconds{tier="staging"}')
 	[ "${lead%.*}" -ge 0 ] && [ "${lead%.*}" -lt 120 ]
 	! grep -q 'sando_dora_time_to_restore_seconds{' "$WS/metrics"
-	[ "$(sample 'sando_http_requests_total{route="/promote/{tier}",method="POST"}')" = 1 ]
-	[ "$(sample 'sando_http_requests_total{route="/metrics",method="GET"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="/promote/{tier}",method="POST",code="202"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="/metrics",method="GET",code="200"}')" = 1 ]
 	[ "$(sample 'sando_build_info{version="0.1.0"}')" = 1 ]
 	[ "$(sample 'sando_process_resident_memory_bytes')" -gt 100000 ]
 	[ "$(sample 'sando_websocket_subscribers')" = 0 ]
@@ -95,18 +95,18 @@ release_root = \"$WS/nodes/s-1\""
 	metrics
 	run promtool check metrics <"$WS/metrics"
 	[ "$status" -eq 0 ]
-	[ "$(sample 'sando_http_requests_total{route="/state",method="GET"}')" = 3 ]
+	[ "$(sample 'sando_http_requests_total{route="/state",method="GET",code="200"}')" = 3 ]
 	grep -q '^sando_deploys_total{tier="staging",outcome="failed",failure="[a-z_]*"} 1$' "$WS/metrics"
 	[ "$(sample 'sando_dora_change_failure_rate{tier="staging"}')" = 1 ]
 	[ "$(sample 'sando_dora_deployment_frequency{tier="staging"}')" = 0 ]
 	# within the same second and generation the store's part is reused; the
 	# request counter is live either way
 	metrics
-	[ "$(sample 'sando_http_requests_total{route="/metrics",method="GET"}')" = 2 ]
+	[ "$(sample 'sando_http_requests_total{route="/metrics",method="GET",code="200"}')" = 2 ]
 	sando_healthy
 }
 
-@test "metrics refuse other methods like every route; unknown paths are not counted" {
+@test "metrics refuse other methods like every route; answers are counted by code" {
 	sando_config
 	sando_start
 	http -X POST "$URL/metrics"
@@ -119,8 +119,37 @@ release_root = \"$WS/nodes/s-1\""
 	[ "$CODE" = 404 ]
 	http "$URL/metrics?x=1"
 	[ "$CODE" = 200 ]
+	http "$URL/events" # not a WebSocket upgrade
+	[ "$CODE" = 400 ]
+	http -X POST -H 'Content-Type: application/json' -d '{"sha":' "$URL/rebuild"
+	[ "$CODE" = 400 ]
+	[ "$(echo "$BODY" | jq -r .error.code)" = malformed_json ]
+	http -X FOO "$URL/metrics" # llhttp knows no such method: malformed
+	[ "$CODE" = 400 ]
+	# a WebSocket upgrade (101), left by curl when no event came within a second
+	run curl -s -m 1 -o /dev/null -w '%{http_code}' -H 'Upgrade: websocket' \
+		-H 'Connection: Upgrade' -H 'Sec-WebSocket-Version: 13' \
+		-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Protocol: sando.v1' \
+		"$URL/events"
+	echo "$output"
+	[ "$output" = 101 ]
 	metrics
-	# two routed GETs of /metrics so far; the 404 and 405s never reached a route
-	[ "$(sample 'sando_http_requests_total{route="/metrics",method="GET"}')" = 2 ]
+	if command -v promtool >/dev/null; then
+		run promtool check metrics <"$WS/metrics"
+		echo "$output"
+		[ "$status" -eq 0 ]
+	fi
+	# the answer being rendered counts itself
+	[ "$(sample 'sando_http_requests_total{route="/metrics",method="GET",code="200"}')" = 2 ]
+	[ "$(sample 'sando_http_requests_total{route="/events",method="GET",code="400"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="/events",method="GET",code="101"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="/rebuild",method="POST",code="400"}')" = 1 ]
+	# what matched no route: a fixed label, never the raw path
+	[ "$(sample 'sando_http_requests_total{route="unmatched",method="GET",code="404"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="unmatched",method="POST",code="405"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="unmatched",method="HEAD",code="405"}')" = 1 ]
+	[ "$(sample 'sando_http_requests_total{route="unmatched",method="other",code="400"}')" = 1 ]
+	! grep -q 'route="/metrics/"' "$WS/metrics"
+	[ "$(grep -c '^sando_http_requests_total{' "$WS/metrics")" = 8 ]
 	sando_healthy
 }

@@ -268,6 +268,19 @@ authorize(struct http_request *req, enum role required, void *ctx)
 	return -1;
 }
 
+/* The observer's log, one "pattern method status" line per answer ("-" for
+ * no route, "?" for no method); guarded by fx.mu. */
+static struct strbuf observed = STRBUF_INIT;
+
+static void
+observe(const struct route *route, const char *method, int status, void *ctx)
+{
+	pthread_mutex_lock(&fx.mu);
+	strbuf_addf(
+	    &observed, "%s %s %d\n", route ? route->pattern : "-", *method ? method : "?", status);
+	pthread_mutex_unlock(&fx.mu);
+}
+
 static void
 on_done(void *arg)
 {
@@ -291,6 +304,7 @@ server_main(void *arg)
 	uv_async_init(&fx.loop, &fx.stop, on_stop);
 	fx.srv = http_server_new(
 	    &fx.loop, routes, sizeof(routes) / sizeof(routes[0]), authorize, NULL, &fx.opts);
+	http_server_observe(fx.srv, observe);
 	if (http_server_listen(fx.srv, "127.0.0.1:0", &err) != 0) {
 		fprintf(stderr, "listen: %s\n", err.buf);
 		abort();
@@ -899,6 +913,38 @@ Test(http, wrong_method_is_405_with_allow)
 	response_release(&r);
 	client_close(&cl);
 	server_stop();
+}
+
+Test(http, observer_is_told_each_status_sent)
+{
+	struct client cl;
+	struct response r;
+
+	server_start(0, 0);
+	client_open(&cl);
+	roundtrip(&cl, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	response_release(&r);
+	roundtrip(&cl, "GET /items/7 HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	response_release(&r);
+	roundtrip(&cl, "GET /secret HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	response_release(&r);
+	roundtrip(&cl,
+	    "POST /echo HTTP/1.1\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 1\r\n\r\n{",
+	    &r);
+	response_release(&r);
+	roundtrip(&cl, "GET /items/7/x HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	response_release(&r);
+	roundtrip(&cl, "DELETE /items/1 HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	response_release(&r);
+	roundtrip(&cl, "HELLO THERE\r\n\r\n", &r);
+	cr_assert_eq(r.status, 400);
+	response_release(&r);
+	client_close(&cl);
+	server_stop();
+	cr_assert_str_eq(observed.buf, "/hello GET 200\n/items/{id} GET 200\n/secret GET 401\n"
+	                               "/echo POST 400\n- GET 404\n- DELETE 405\n- ? 400\n");
+	strbuf_release(&observed);
 }
 
 Test(http, query_and_headers)
