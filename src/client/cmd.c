@@ -37,6 +37,7 @@ static const struct option cmd_optdefs[] = {
     {"no-wait", no_argument, NULL, 6},
     {"reason", required_argument, NULL, 7},
     {"follow", no_argument, NULL, 8},
+    {"tail", required_argument, NULL, 9},
 };
 
 #define CMD_NOPTS (sizeof(cmd_optdefs) / sizeof(cmd_optdefs[0]))
@@ -100,6 +101,9 @@ cmd_set(struct cmd_args *a, int bit, char *arg)
 		break;
 	case CMD_OPT_REASON:
 		a->reason = arg;
+		break;
+	case CMD_OPT_TAIL:
+		a->tail = arg;
 		break;
 	default:
 		a->follow = 1;

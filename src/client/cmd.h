@@ -58,6 +58,7 @@ enum cmd_opt {
 	CMD_OPT_NO_WAIT = 1 << 6,       /* --no-wait */
 	CMD_OPT_REASON = 1 << 7,        /* --reason R */
 	CMD_OPT_FOLLOW = 1 << 8,        /* -f, --follow */
+	CMD_OPT_TAIL = 1 << 9,          /* --tail N */
 };
 
 struct cmd_entry {
@@ -73,7 +74,7 @@ struct cmd_entry {
 /* What cmd_parse found; strings point into argv. */
 struct cmd_args {
 	int json, hotfix, reset_burn_in, no_wait, follow;
-	const char *sha, *version, *tier, *reason;
+	const char *sha, *version, *tier, *reason, *tail;
 	char **operands; /* min_args..max_args of them */
 	int noperands;
 };

@@ -4,12 +4,17 @@
  *
  * -f adds ?follow=1: the daemon streams the log while the run goes on and
  * ends the stream when it ends; sando prints each piece as it arrives and
- * exits 0 then.
+ * exits 0 then.  --tail N adds ?tail=N: only the log's last N bytes (from a
+ * line boundary), with -f the stream starts there.
  */
+#include <inttypes.h>
+#include <string.h>
+
 #include "client/cmd.h"
 
 #define LOGS_TIMEOUT_MS (5 * 60 * 1000)
 #define LOGS_FOLLOW_TIMEOUT_MS (7ULL * 24 * 3600 * 1000)
+#define LOGS_TAIL_MAX (4u << 20) /* the daemon's bound */
 
 /* A piece of a followed log: out at once. */
 static void
@@ -26,10 +31,14 @@ cmd_logs(const struct cmd_ctx *ctx, int argc, char **argv)
 	struct strbuf path = STRBUF_INIT;
 	struct cmd_reply r;
 	struct cmd_args a;
+	uint64_t tail = 0;
 	int rc = cmd_parse(&cmd_logs_entry, argc, argv, &a);
 
 	if (rc != CMD_EXIT_OK)
 		return rc < 0 ? CMD_EXIT_OK : rc;
+	if (a.tail && cmd_parse_uint(a.tail, LOGS_TAIL_MAX, &tail) != 0)
+		return cmd_usage_error(&cmd_logs_entry, "bad --tail '%s': want bytes, at most %u",
+		    a.tail, LOGS_TAIL_MAX);
 	strbuf_addstr(&path, "/logs/");
 	cmd_add_escaped(&path, a.operands[0]);
 	strbuf_addch(&path, '/');
@@ -40,6 +49,8 @@ cmd_logs(const struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (a.follow)
 		strbuf_addstr(&path, a.tier ? "&follow=1" : "?follow=1");
+	if (a.tail)
+		strbuf_addf(&path, "%ctail=%" PRIu64, strchr(path.buf, '?') ? '&' : '?', tail);
 	rq.path = path.buf;
 	rq.timeout_ms = a.follow ? LOGS_FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS;
 	rq.on_body = a.follow ? logs_piece : NULL;
@@ -58,14 +69,15 @@ cmd_logs(const struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_logs_entry = {
     .name = "logs",
-    .usage = "VERSION GATE [--tier TIER] [-f]",
+    .usage = "VERSION GATE [--tier TIER] [--tail N] [-f]",
     .summary = "print the log of a version's gate run (GATE 'build': its build)",
     .help = "  --tier TIER   the tier whose gate run (default: the daemon picks the newest run)\n"
+            "  --tail N      only the last N bytes (at most 4 MiB), from a line boundary\n"
             "  -f, --follow  while the run goes on, wait for the rest of the log until it ends\n"
             "\n"
             "The log is text: there is no --json form.\n",
     .run = cmd_logs,
-    .opts = CMD_OPT_TIER | CMD_OPT_FOLLOW,
+    .opts = CMD_OPT_TIER | CMD_OPT_FOLLOW | CMD_OPT_TAIL,
     .min_args = 2,
     .max_args = 2,
 };

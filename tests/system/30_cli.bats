@@ -155,6 +155,16 @@ while True:
 	run --separate-stderr s logs $V nope
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	# --tail: only the log's end, as the daemon serves it; a bad value is usage
+	run s logs $V build --tail 200
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(curl -s "$URL/logs/$V/build?tail=200")" ]
+	[ "${#output}" -le 200 ]
+	[ "${#output}" -gt 0 ]
+	grep -q "staged version '$V'" <<<"$output"
+	run --separate-stderr s logs $V build --tail 5MiB
+	[ "$status" -eq 2 ]
+	grep -q "bad --tail" <<<"$stderr"
 	# rebuild: a new version; -f waits for the running gate's log to end
 	echo $V2 >"$WS/app/VERSION"
 	sando_commit v2 >/dev/null
