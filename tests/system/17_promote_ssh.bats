@@ -29,6 +29,7 @@ start_ssh_demo() { # extra tier keys
 	sando_ws
 	start_stub
 	sando_config_demo "health_timeout_s = 5
+${RETAIN:-}
 ssh_key = \"$SSH_KEY\"
 ssh_known_hosts = \"${KNOWN_HOSTS:-$SSH_KNOWN_HOSTS}\"" "$(printf '[[tier]]\nname = "build"\n[[tier]]\nname = "remote"\nhealth_url = "%s"\nrestart = ["%s/restart.sh"]\n%s\n' "$STUB_URL" "$WS" "${1:-}"; ssh_node r-1; ssh_node r-2)"
 	sando_start
@@ -63,6 +64,34 @@ logins() { grep -c 'Accepted publickey' "$SSHD_DIR/sshd.log" || true; }
 	[ "$(readlink "$WS/nodes/r-2/current")" = "releases/$V" ]
 	# the password-less key never shows in logs; no ssh process outlives the daemon's use
 	! grep -q 'PRIVATE KEY' "$WS/sandod.log" "$WS"/logs/promotes/*.log
+}
+
+# until sandod runs no program (pruning goes on after the promote's end)
+daemon_idle() {
+	for _ in $(seq 200); do
+		[ -n "$(pgrep -P "$SANDOD_PID")" ] || return 0
+		sleep 0.05
+	done
+	false
+}
+
+@test "pruning after a promote rides on the promote's ssh connections" {
+	RETAIN='retain_releases = 2' start_ssh_demo
+	before=$(logins)
+	for v in $V $V2 0.3.0 0.4.0; do
+		build_version $v
+		promote remote
+		[ "$(wait_promote "$(echo "$BODY" | jq -r .promote_id)" | jq -r .status)" = ok ]
+		daemon_idle
+	done
+	# each promote's steps, and the pruning after the last two, share one
+	# master a node, which lives on 60 s: 2 logins for the four promotes (a
+	# slow machine may set a master up again); pruning over connections of
+	# its own made it 14
+	[ "$(($(logins) - before))" -le 6 ]
+	for n in r-1 r-2; do
+		[ "$(ls "$WS/nodes/$n/releases" | paste -sd,)" = "0.3.0,0.4.0" ]
+	done
 }
 
 @test "a node whose host key is not the known one is refused: unreachable, nothing switched" {

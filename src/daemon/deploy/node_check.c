@@ -169,8 +169,8 @@ check_output(struct proc *p, const char *buf, size_t len, void *arg)
 static void
 check_run(struct node_check *c, int phase, const struct node_progs *progs)
 {
-	struct node_ssh ssh = {&c->d->cfg, NULL};
-	struct strbuf err = STRBUF_INIT;
+	struct node_ssh ssh;
+	struct strbuf err = STRBUF_INIT, ctl = STRBUF_INIT;
 	struct proc_options o = {.env = (const char *const *)c->d->env.v,
 	    .timeout_ms = CHECK_TIMEOUT_MS,
 	    .on_output = check_output,
@@ -180,11 +180,13 @@ check_run(struct node_check *c, int phase, const struct node_progs *progs)
 
 	c->phase = phase;
 	strbuf_reset(&c->out);
+	node_ssh_init(&ssh, &c->d->cfg, &ctl);
 	if (c->d->node_checks->stopping ||
 	    node_run_start(c->d->loop, &ssh, c->n, progs, &o, &c->run, &err) == -1)
 		check_end(
 		    c, "drift", "cannot run the check: %s", err.len ? err.buf : "shutting down");
 	strbuf_release(&err);
+	strbuf_release(&ctl);
 }
 
 void

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fs.h"
 #include "core/xmalloc.h"
 
 #include "daemon/config.h"
@@ -23,6 +24,20 @@ node_shell_quote(const char *const *argv, struct strbuf *out)
 		}
 		strbuf_addch(out, '\'');
 	}
+}
+
+/* A ControlPath must fit a unix socket's 108 bytes, with the node's name
+ * and the 17 characters ssh adds while it sets one up. */
+#define NODE_CONTROL_DIR_MAX 80
+
+void
+node_ssh_init(struct node_ssh *s, const struct daemon_config *cfg, struct strbuf *dir)
+{
+	strbuf_release(dir);
+	strbuf_addf(dir, "%s/ssh", cfg->workdir);
+	fs_mkdir_p(dir->buf, 0700);
+	s->cfg = cfg;
+	s->control_dir = dir->len < NODE_CONTROL_DIR_MAX ? dir->buf : NULL;
 }
 
 void

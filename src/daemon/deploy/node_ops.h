@@ -31,6 +31,13 @@ struct node_ssh {
 	const char *control_dir; /* NULL: no connection sharing */
 };
 
+/* Connection sharing for everything the daemon runs on ssh nodes (promotes,
+ * rollbacks, pruning, the start-up check): one master a node, its socket in
+ * <workdir>/ssh/ (made 0700; its path is kept in dir), so that pruning after
+ * a promote rides on the promote's connections.  s->control_dir is NULL when
+ * the path is too long for a unix socket. */
+void node_ssh_init(struct node_ssh *s, const struct daemon_config *cfg, struct strbuf *dir);
+
 /* argv run on node n: as is for local nodes, through ssh for ssh nodes. */
 void node_cmd(const struct node_ssh *s, const struct node_config *n, const char *const *argv,
     struct strvec *out);

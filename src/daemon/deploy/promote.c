@@ -71,7 +71,7 @@ promote_free(struct promote *pr)
 	free(pr->holder);
 	free(pr->log_path);
 	free(pr->src_dir);
-	free(pr->ctl_dir);
+	strbuf_release(&pr->ctl_dir);
 	pr->closing = 1;
 	for (size_t i = 0; i < pr->njobs; i++)
 		if (pr->jobs[i].timer_open)
@@ -413,11 +413,8 @@ pr_prepare(struct promote *pr, struct strbuf *err)
 	strbuf_addf(&ref, "promotes/%lld.log", (long long)pr->id);
 	store_promote_set_log(d->store, pr->id, ref.buf, err);
 	pr->src_dir = xasprintf("%s/%s", d->cfg.release_root, pr->version);
-	pr->ctl_dir = xasprintf("%s/ssh", d->cfg.workdir);
-	fs_mkdir_p(pr->ctl_dir, 0700);
-	pr->ssh.cfg = &d->cfg;
+	node_ssh_init(&pr->ssh, &d->cfg, &pr->ctl_dir);
 	warn_token(pr);
-	pr->ssh.control_dir = strlen(pr->ctl_dir) < 80 ? pr->ctl_dir : NULL;
 	pr->njobs = pr->tier->nnodes;
 	pr->jobs = xcalloc(pr->njobs ? pr->njobs : 1, sizeof(*pr->jobs));
 	for (size_t i = 0; i < pr->njobs; i++) {
@@ -455,6 +452,7 @@ promote_start(
 
 	strvec_init(&pr->files);
 	strbuf_init(&pr->warn_auth, 0);
+	strbuf_init(&pr->ctl_dir, 0);
 	pr->d = d;
 	pr->kind = rq->kind;
 	pr->tier = rq->tier;

@@ -58,8 +58,8 @@ struct promote {
 	char *holder; /* the lock's holder, "promote:<id>" */
 	int hotfix;
 	char *log_path;
-	char *src_dir; /* the staged release */
-	char *ctl_dir; /* ssh control sockets */
+	char *src_dir;         /* the staged release */
+	struct strbuf ctl_dir; /* ssh control sockets (node_ssh_init) */
 	struct node_manifest *manifest;
 	struct strvec files; /* the manifest's regular files, sorted */
 	struct node_ssh ssh;

@@ -102,8 +102,8 @@ prune_output(struct proc *p, const char *buf, size_t len, void *arg)
 static int
 prune_node_run(struct prune *pn, const struct node_progs *progs)
 {
-	struct node_ssh ssh = {&pn->d->cfg, NULL};
-	struct strbuf err = STRBUF_INIT;
+	struct node_ssh ssh;
+	struct strbuf err = STRBUF_INIT, ctl = STRBUF_INIT;
 	struct proc_options o = {.env = (const char *const *)pn->d->env.v,
 	    .log_path = pn->log_path,
 	    .timeout_ms = PRUNE_TIMEOUT_MS,
@@ -112,11 +112,14 @@ prune_node_run(struct prune *pn, const struct node_progs *progs)
 	    .arg = pn,
 	    .nice = 10,
 	    .stderr_apart = 1};
-	int rc = node_run_start(pn->d->loop, &ssh, pn->n, progs, &o, NULL, &err);
+	int rc;
 
+	node_ssh_init(&ssh, &pn->d->cfg, &ctl);
+	rc = node_run_start(pn->d->loop, &ssh, pn->n, progs, &o, NULL, &err);
 	if (rc == -1)
 		log_warnx("node '%s': cannot prune old releases: %s", pn->n->name, err.buf);
 	strbuf_release(&err);
+	strbuf_release(&ctl);
 	return rc;
 }
 
