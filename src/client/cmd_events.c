@@ -221,10 +221,11 @@ ev_timeout(uv_timer_t *timer)
 	ev_finish(run, CMD_EXIT_FAIL);
 }
 
-/* The URL of /events (?since= when since is not NULL) into url; a usage
- * error if the daemon's URL is not one we can use. */
+/* The URL of /events (?since= when since is not NULL, else ?last= when last
+ * is not NULL) into url; a usage error if the daemon's URL is not one we can
+ * use. */
 static int
-ev_url(struct events_run *run, const uint64_t *since, struct strbuf *url)
+ev_url(struct events_run *run, const uint64_t *since, const uint64_t *last, struct strbuf *url)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct ws_url u;
@@ -233,6 +234,8 @@ ev_url(struct events_run *run, const uint64_t *since, struct strbuf *url)
 	cmd_daemon_url(run->ctx, "/events", url);
 	if (since)
 		strbuf_addf(url, "?since=%" PRIu64, *since);
+	else if (last)
+		strbuf_addf(url, "?last=%" PRIu64, *last);
 	r = ws_url_parse(url->buf, &u, &err);
 	if (r != 0)
 		r = cmd_usage_error(&cmd_events_entry, "bad --daemon: %s", err.buf);
@@ -248,6 +251,7 @@ ev_options(struct events_run *run, int argc, char **argv, struct strbuf *url)
 {
 	static const struct option longopts[] = {
 	    {"since", required_argument, NULL, 's'},
+	    {"last", required_argument, NULL, 'l'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"count", required_argument, NULL, 'c'},
 	    {"timeout", required_argument, NULL, 't'},
@@ -255,8 +259,8 @@ ev_options(struct events_run *run, int argc, char **argv, struct strbuf *url)
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry *cmd = &cmd_events_entry;
-	uint64_t since = 0;
-	int ch, has_since = 0;
+	uint64_t since = 0, last = 0;
+	int ch, has_since = 0, has_last = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -264,6 +268,12 @@ ev_options(struct events_run *run, int argc, char **argv, struct strbuf *url)
 			if (cmd_parse_uint(optarg, INT64_MAX, &since) != 0)
 				return cmd_usage_error(cmd, "bad --since '%s': want a seq", optarg);
 			has_since = 1;
+			break;
+		case 'l':
+			if (cmd_parse_uint(optarg, PROTOCOL_EVENTS_LAST_MAX, &last) != 0)
+				return cmd_usage_error(cmd, "bad --last '%s': want 0 to %d", optarg,
+				    PROTOCOL_EVENTS_LAST_MAX);
+			has_last = 1;
 			break;
 		case 'j':
 			run->json = 1;
@@ -289,7 +299,9 @@ ev_options(struct events_run *run, int argc, char **argv, struct strbuf *url)
 	}
 	if (optind < argc)
 		return cmd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	return ev_url(run, has_since ? &since : NULL, url);
+	if (has_since && has_last)
+		return cmd_usage_error(cmd, "--since and --last exclude each other");
+	return ev_url(run, has_since ? &since : NULL, has_last ? &last : NULL, url);
 }
 
 static int
@@ -326,9 +338,10 @@ cmd_events(const struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_events_entry = {
     .name = "events",
-    .usage = "[--since N] [--json] [--count N] [--timeout SECONDS]",
+    .usage = "[--since N | --last N] [--json] [--count N] [--timeout SECONDS]",
     .summary = "print the daemon's event stream as it happens",
     .help = "  --since N          first replay the events after seq N (default: new events only)\n"
+            "  --last N           first replay the last N stored events (at most 1000)\n"
             "  --json             print each event as the JSON line received\n"
             "  --count N          exit 0 after N events\n"
             "  --timeout SECONDS  exit 1 when SECONDS pass first\n"

@@ -5,7 +5,7 @@
  * client's queue never holds more than half its bound (a replay of any size
  * never gets a reader dropped for being slow); once caught up, the client is
  * subscribed to live events in the same loop tick, so nothing falls between
- * the replay and the live stream.  ?last=N (at most LAST_MAX) replays the last
+ * the replay and the live stream.  ?last=N (at most PROTOCOL_EVENTS_LAST_MAX) replays the last
  * N stored events the same way (a client's first connection showing recent
  * history: one request, no race between reading the latest seq and
  * connecting); it reconnects with ?since= as usual.  Without either, only
@@ -34,7 +34,6 @@
 #define CHUNK_SKIP_AT EVENTS_CHUNK_LAG
 #define REPLAY_BATCH 500
 #define REPLAY_TICK_MS 5
-#define LAST_MAX 1000
 
 struct events_client {
 	struct daemon *d;
@@ -153,14 +152,14 @@ replay_from(struct http_request *req, struct daemon *d, uint64_t *from)
 {
 	uint64_t since = 0, last = 0;
 	int has_since = parse_count(req, "since", UINT64_MAX, &since);
-	int has_last = parse_count(req, "last", LAST_MAX, &last);
+	int has_last = parse_count(req, "last", PROTOCOL_EVENTS_LAST_MAX, &last);
 
 	if (has_since == -1)
 		http_respond_error(
 		    req, 400, "bad_request", "'since' must be a non-negative integer");
 	else if (has_last == -1)
-		http_respond_error(
-		    req, 400, "bad_request", "'last' must be an integer from 0 to %d", LAST_MAX);
+		http_respond_error(req, 400, "bad_request",
+		    "'last' must be an integer from 0 to %d", PROTOCOL_EVENTS_LAST_MAX);
 	else if (has_since == 0 && has_last == 0)
 		http_respond_error(
 		    req, 400, "bad_request", "'since' and 'last' exclude each other");

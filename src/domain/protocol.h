@@ -14,6 +14,9 @@
 #define PROTOCOL_VERSION 1
 #define PROTOCOL_WS_NAME "sando.v1"
 
+/* The most events GET /events?last=N replays. */
+#define PROTOCOL_EVENTS_LAST_MAX 1000
+
 /* Event kinds (the "kind" member). */
 #define EV_REBUILD_REQUESTED "rebuild_requested"
 #define EV_BUILD_START "build_start"

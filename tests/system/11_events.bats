@@ -121,7 +121,7 @@ for _ in range(n):
 PY
 }
 
-@test "?last=N replays the last N events, then goes live; bad values are 400" {
+@test "?last=N (and sando events --last N) replays the last N events, then goes live; bad values are 400" {
 	sando_config_build
 	sando_start
 	sando_app
@@ -129,6 +129,17 @@ PY
 	wait_build 1 >/dev/null
 	[ "$(ws_read '/events?last=2' 2 | jq -r .seq | paste -sd,)" = 2,3 ]
 	[ "$(ws_read '/events?last=1000' 3 | jq -r .seq | paste -sd,)" = 1,2,3 ]
+	# the CLI's --last asks for the same
+	run SANDO_CLI events --json --last 2 --count 2 --timeout 5
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .seq | paste -sd,)" = 2,3 ]
+	for bad in "--last 1001" "--last x" "--last 1 --since 1"; do
+		# shellcheck disable=SC2086 # the words are the options
+		run SANDO_CLI events $bad --count 1 --timeout 1
+		[ "$status" -eq 2 ]
+	done
+	run SANDO_CLI events --last 1 --since 1
+	[[ "$output" == *"--since and --last exclude each other"* ]]
 	# then live: the next event is the rebuild's (sent after the replayed one
 	# arrived; the replay reads the table until it is caught up, so no gap)
 	ws_read '/events?last=1' 2 >"$WS/live.out" &
