@@ -36,6 +36,7 @@ struct proc {
 	char *name; /* argv[0], for log lines */
 	pid_t pid;
 	int log_fd;
+	int log_stdout; /* 0 with stderr_apart: stdout is parsed, not logged */
 	uint64_t timeout_ms;
 	uint64_t grace_ms;
 	size_t capture_max;
@@ -291,7 +292,8 @@ proc_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		proc_pipe_done(p);
 		return;
 	}
-	proc_write_log(p, buf->base, (size_t)nread);
+	if (p->log_stdout)
+		proc_write_log(p, buf->base, (size_t)nread);
 	proc_keep_tail(p, buf->base, (size_t)nread);
 	if (p->on_output != NULL)
 		p->on_output(p, buf->base, (size_t)nread, p->arg);
@@ -431,6 +433,7 @@ proc_new(uv_loop_t *loop, const struct proc_options *o)
 	p->loop = loop;
 	p->name = xstrdup(o->argv[0]);
 	p->log_fd = -1;
+	p->log_stdout = !o->stderr_apart;
 	p->timeout_ms = o->timeout_ms;
 	p->grace_ms = o->kill_grace_ms != 0 ? o->kill_grace_ms : PROC_DEFAULT_GRACE_MS;
 	p->capture_max = o->capture_max != 0 ? o->capture_max : PROC_DEFAULT_CAPTURE;

@@ -7,7 +7,8 @@
  * from /dev/null (or a few bytes the caller gives, e.g. a secret that must
  * not appear on a command line), and stdout+stderr merged into one pipe that the loop reads
  * (or, with stderr_apart, stdout alone: stderr then goes straight to the log).
- * Output is appended to a log file (if given) and handed to on_output in
+ * Output is appended to a log file (if given; with stderr_apart only stderr,
+ * as stdout is then output to be parsed, not read by people) and handed to on_output in
  * chunks as it arrives; the last capture_max bytes are also kept in memory
  * for classifiers.  A timeout or proc_cancel sends SIGTERM to the whole
  * group, then SIGKILL after kill_grace_ms.  When the group leader exits, any
@@ -59,8 +60,9 @@ struct proc_options {
 	int nice; /* 1-19: run the program at this lower priority (via nice(1)); 0: as is */
 	const char *stdin_data; /* NULL: stdin is /dev/null; else these bytes, then EOF */
 	size_t stdin_len;       /* at most PROC_STDIN_MAX (a pipe's buffer: written at once) */
-	int stderr_apart;       /* 1: stderr to the log file (or the daemon's stderr without one),
-	                     not to on_output and the tail: for output that is parsed */
+	int stderr_apart;       /* 1: stdout is output to parse (listings, hashes): it goes to
+	                     on_output and the tail only, never the log; stderr goes to the log
+	                     file (or the daemon's stderr without one) */
 };
 
 #define PROC_STDIN_MAX 4096

@@ -248,6 +248,36 @@ expected_lines(struct strbuf *sb, int n)
 		strbuf_addf(sb, "line %d\n", i);
 }
 
+/* stderr_apart: stdout (parsed output, e.g. a NUL-separated listing) goes to
+ * the callback and the tail only; stderr (what people read) to the log only. */
+Test(proc, stderr_apart_keeps_parsed_stdout_out_of_the_log)
+{
+	const char *argv[] = {"/bin/sh", "-c",
+	    "printf 'f\\0a b\\0'; echo 'warning: noisy' >&2; printf 'd\\0c\\0'", NULL};
+	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
+	struct strbuf log = STRBUF_INIT, path = STRBUF_INIT;
+	struct proc_options o;
+	struct run run;
+
+	strbuf_addf(&path, "%s/apart.log", tmpdir);
+	run_init(&run);
+	options_init(&o, argv, &run);
+	o.env = env;
+	o.log_path = path.buf;
+	o.stderr_apart = 1;
+	run_options(&o, &run);
+	cr_assert_eq(run.r.exit_status, 0);
+	cr_assert_eq(run.out.len, 10);
+	cr_assert_eq(memcmp(run.out.buf, "f\0a b\0d\0c\0", 10), 0);
+	cr_assert_eq(run.tail.len, 10);
+	cr_assert_eq(strbuf_read_file(&log, path.buf, 0), 0);
+	cr_assert_str_eq(log.buf, "warning: noisy\n");
+	assert_no_children();
+	run_release(&run);
+	strbuf_release(&log);
+	strbuf_release(&path);
+}
+
 Test(proc, output_in_order_to_callback_log_and_tail)
 {
 	const char *argv[] = {"/bin/sh", "-c", "for i in $(seq 1000); do echo line $i; done", NULL};

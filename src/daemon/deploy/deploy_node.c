@@ -171,6 +171,7 @@ transfer_done(struct node_job *job, const struct proc_result *r)
 	for (line = strtok_r(job->out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (promote_is_file(job->pr, line))
 			strvec_push(&job->written, line);
+	promote_log(job->pr, "node '%s': rsync wrote %zu files", job->n->name, job->written.nr);
 	job_next(job);
 }
 
@@ -183,8 +184,10 @@ verify_done(struct node_job *job, const struct proc_result *r)
 		;
 	else if (node_verify_listing(job->pr->manifest, job->out.buf, job->out.len, &err) == -1)
 		job_fail(job, "verify_failed", "%s", err.buf);
-	else
+	else {
+		promote_log(job->pr, "node '%s': the copy matches the manifest", job->n->name);
 		job_next(job);
+	}
 	strbuf_release(&err);
 }
 
