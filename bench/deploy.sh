@@ -41,10 +41,13 @@
 # usage: bench/deploy.sh [BUILD_DIR]
 #   env: REPS (3), NODES (10), ROLLBACKS (10), ANSIBLE (1; 0 skips it),
 #        SSH_RC (1: the ssh nodes' sessions run the user's ~/.bashrc, see below),
-#        KEEP (set: keep the workspace), STRACE (set: sandod runs under
+#        KEEP (set: keep the workspace), PERF (see perf_start), STRACE (set: sandod runs under
 #        strace -f, execve and exit_group only, into the workspace: for
 #        diagnosis, not for figures), VERBOSE (set: sandod -v, its log in
-#        the workspace shows when each program it runs starts and ends)
+#        the workspace shows when each program it runs starts and ends),
+#        WARM (1: before each timed run of version 2, read the nodes' copies
+#        of version 1 and the staged release into the page cache, for both
+#        sides; 0: leave the cache as it is, see "Page cache" below)
 set -eu
 # Loopback bytes are counted on "lo": when root, the bench re-runs itself in a
 # network namespace of its own (unshare --net), whose lo carries only its
@@ -68,6 +71,7 @@ sandod=$build/src/daemon/sandod
 sando=$build/src/client/sando
 [ -x "$sandod" ] && [ -x "$sando" ] || { echo "bench: no sandod/sando in $build"; exit 1; }
 use_ansible=${ANSIBLE:-1}
+warm_cache=${WARM:-1}
 if [ "$use_ansible" = 1 ] && ! command -v ansible-playbook >/dev/null; then
 	echo "bench: ansible-playbook not installed (apt-get install ansible): its steps are skipped"
 	use_ansible=0
@@ -284,8 +288,16 @@ build_version() { # version: push, wait until the first tier has it
 # promote opens its connections like the first one of the day.
 # Prints the CPU ticks the masters used (they are nobody's children once
 # detached: read before they exit).
+# After a promote, sandod still prunes old releases (one more ssh session a
+# node, after promote_complete): wait until it runs no program (at most 10 s),
+# or the pruning would open new masters while the next run is timed.
 close_masters() {
-	local s m ticks=0
+	local s m ticks=0 i
+	sleep 0.05
+	for i in $(seq 200); do
+		[ -n "$(pgrep -P "$dpid")" ] || break
+		sleep 0.05
+	done
 	for s in "$ws"/work/ssh/*; do
 		[ -S "$s" ] || continue
 		m=$(ssh -o ControlPath="$s" -O check x 2>&1 | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
@@ -313,10 +325,57 @@ check_nodes() {
 	}
 }
 
+# Page cache.  The bench's nodes share one disk and one page cache, which real
+# nodes do not, and this VM's kernel pages out file pages idle for a minute
+# (DAMON reclaim): by the time version 2 is sent, the nodes' copies of
+# version 1 (10 x 158 MB) are back on disk, and both sides spend most of the
+# step reading them (~350 MB/s), each run at whatever speed the shared disk
+# gives it.  A real node reads only its own copy, from its own disk, often
+# still cached (it is the running release).  So with WARM=1 the files a run
+# reads are read once just before its clock starts, on both sides alike.
+# The VM also reports free memory back to its host (virtio-balloon free page
+# reporting): memory freed a few seconds earlier (an rm -rf, the kernel's
+# pageout) costs the next writer a host fault per page, and a receiver's
+# write of the 133 MB file then takes 0.3-0.5 s of system time instead of
+# 0.05-0.1 s (strace: 704 instead of 72 us per 256 KiB write), whichever side
+# it is.  So warm also touches and frees 3 GB (when there is room) right
+# before the clock starts, on both sides alike.
+# warm dir version [version]: the nodes' releases/<version> and the staged ones
+warm() {
+	[ "$warm_cache" = 1 ] || return 0
+	local d=$1
+	shift
+	local v
+	for v in "$@"; do
+		find "$rel/$v" "$d"/n*/releases/"$v" -type f -exec cat {} + >/dev/null 2>&1 || true
+	done
+	if [ "$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)" -gt $((6 << 20)) ]; then
+		python3 -c 'b = b"\1" * (3 << 30)'
+	fi
+}
+
+# PERF=PATTERN: record the whole machine with perf while a step whose key
+# holds PATTERN runs (into the workspace, perf.KEY.data; with KEEP=1 to read
+# them: perf report -i FILE --sort comm); for diagnosis, not for figures
+perf_pid=
+perf_start() {
+	[ -n "${PERF:-}" ] && [[ $1 == *"$PERF"* ]] || return 0
+	perf record -a -F 499 -o "$ws/perf.${1//#/_}.data" >/dev/null 2>&1 &
+	perf_pid=$!
+	sleep 0.5
+}
+perf_stop() {
+	[ -n "$perf_pid" ] || return 0
+	kill -INT "$perf_pid"
+	wait "$perf_pid" || true
+	perf_pid=
+}
+
 # sando_step key action tier [repeat]: run api.py, keep its figures
 sando_step() {
 	local key=$1 out=$ws/api.$1 c0 s0 m
 	sync
+	perf_start "$key"
 	c0=$(cpu_all "$dpid")
 	s0=$(sshd_cpu)
 	if ! API_EVENTS_LOG=$ws/events.jsonl python3 "$top/bench/deploy/api.py" \
@@ -329,6 +388,7 @@ sando_step() {
 	# CPU: sandod and what it ran, its ssh masters, the node side (sshd's)
 	m=$(close_masters)
 	put "${key%%#*}_cpu${key#"${key%%#*}"}" "$(ticks_s $(($(cpu_all "$dpid") - c0 + m + $(sshd_cpu) - s0)))"
+	perf_stop
 	python3 - "$out" "$key" >>"$res" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -356,6 +416,7 @@ bare() {
 	c0=$(cpu_children $$)
 	s0=$(sshd_cpu)
 	b0=$(lo_bytes)
+	perf_start "$key"
 	t0=$(now)
 	for i in $(seq "$nodes"); do
 		d=$dir/n$i
@@ -377,6 +438,7 @@ bare() {
 	# CPU: what this shell ran and waited for, the node side (sshd's)
 	[ -z "$over" ] || sleep 0.3
 	put "${key%%#*}_cpu${key#"${key%%#*}"}" "$(ticks_s $(($(cpu_children $$) - c0 + $(sshd_cpu) - s0)))"
+	perf_stop
 	if [ -n "$over" ]; then
 		put "${key%%#*}_rsync_sent${key#"${key%%#*}"}" "$(sed -n 's/^Total bytes sent: //p' "$ws"/stats."$key".* | tr -d , | paste -sd+ | bc)"
 		put "${key%%#*}_rsync_recv${key#"${key%%#*}"}" "$(sed -n 's/^Total bytes received: //p' "$ws"/stats."$key".* | tr -d , | paste -sd+ | bc)"
@@ -437,10 +499,17 @@ local_pair() {
 	local r v=$1 prev=${2:-} tag=v${1%%.*}
 	for r in $(seq "$reps"); do
 		say "$tag local, run $r of $reps"
-		[ $((r % 2)) -eq 1 ] && bare "bare_${tag}_local#$r" "$ws/bare/local-$r" "$v" "$prev"
+		if [ $((r % 2)) -eq 1 ]; then
+			warm "$ws/bare/local-$r" "$v" ${prev:+"$prev"}
+			bare "bare_${tag}_local#$r" "$ws/bare/local-$r" "$v" "$prev"
+		fi
+		warm "$ws/nodes/local-$r" "$v" ${prev:+"$prev"}
 		sando_step "sando_${tag}_local#$r" promote "local-$r"
 		check_nodes "$ws/nodes/local-$r" "$v"
-		[ $((r % 2)) -eq 0 ] && bare "bare_${tag}_local#$r" "$ws/bare/local-$r" "$v" "$prev"
+		if [ $((r % 2)) -eq 0 ]; then
+			warm "$ws/bare/local-$r" "$v" ${prev:+"$prev"}
+			bare "bare_${tag}_local#$r" "$ws/bare/local-$r" "$v" "$prev"
+		fi
 		# a run's nodes are kept for the next step only where needed
 		if [ -n "$prev" ] && [ "$r" -gt 1 ]; then rm -rf "$ws/bare/local-$r" "$ws/nodes/local-$r"; fi
 	done
@@ -449,11 +518,18 @@ ssh_pair() {
 	local r v=$1 prev=${2:-} tag=v${1%%.*}
 	for r in $(seq "$reps"); do
 		say "$tag ssh, run $r of $reps"
-		[ $((r % 2)) -eq 1 ] && bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
+		if [ $((r % 2)) -eq 1 ]; then
+			warm "$ws/bare/ssh-$r" "$v" ${prev:+"$prev"}
+			bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
+		fi
 		close_masters >/dev/null
+		warm "$ws/nodes/ssh-$r" "$v" ${prev:+"$prev"}
 		sando_step "sando_${tag}_ssh#$r" promote "ssh-$r"
 		check_nodes "$ws/nodes/ssh-$r" "$v"
-		[ $((r % 2)) -eq 0 ] && bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
+		if [ $((r % 2)) -eq 0 ]; then
+			warm "$ws/bare/ssh-$r" "$v" ${prev:+"$prev"}
+			bare "bare_${tag}_ssh#$r" "$ws/bare/ssh-$r" "$v" "$prev" ssh
+		fi
 		if [ -n "$prev" ] && [ "$r" -gt 1 ]; then rm -rf "$ws/bare/ssh-$r" "$ws/nodes/ssh-$r"; fi
 	done
 }
@@ -462,6 +538,11 @@ echo "== deploy: $nodes nodes, $reps runs per comparison, loopback: $netns; bund
     "(133 MB + 25 MB binaries, 300 assets, 100 docs); version 2 changes $changed_bytes bytes of the big binary" \
     "($nchanged x 64 KiB) and 3 assets; $(nproc) cores"
 echo "ssh nodes: $node_rc; \`ssh host true\` takes $ssh_session ms (mean of 5)"
+if [ "$warm_cache" = 1 ]; then
+	echo "page cache: the files each run reads are read, and 3 GB of memory touched, before its clock starts (WARM=1)"
+else
+	echo "page cache: left as it is (WARM=0): the nodes' version 1 may be read from disk"
+fi
 
 # --- version 1 ------------------------------------------------------------------------
 build_version "$V1"
@@ -491,16 +572,19 @@ build_version "$V2"
 local_pair "$V2" "$V1"
 if [ "$use_ansible" = 1 ]; then
 	say "v2 ansible"
+	warm "$ws/nodes/ansible" "$V2" "$V1"
 	ansible_step ansible_v2 ansible-deploy.yml "$V2"
 	check_nodes "$ws/nodes/ansible" "$V2"
 fi
 ssh_pair "$V2" "$V1"
 say "v2 local, verify = sha256"
+warm "$ws/nodes/local-sha256" "$V2" "$V1"
 sando_step sando_v2_local_sha promote local-sha256
 check_nodes "$ws/nodes/local-sha256" "$V2"
 rm -rf "$ws/nodes/local-sha256"
 say "v2 ssh, verify = sha256"
 close_masters >/dev/null
+warm "$ws/nodes/ssh-sha256" "$V2" "$V1"
 sando_step sando_v2_ssh_sha promote ssh-sha256
 check_nodes "$ws/nodes/ssh-sha256" "$V2"
 rm -rf "$ws/nodes/ssh-sha256"
