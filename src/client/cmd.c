@@ -22,6 +22,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_deploys_entry,
     &cmd_freeze_entry,
     &cmd_unfreeze_entry,
+    &cmd_backup_entry,
     &cmd_events_entry,
     NULL,
 };

@@ -84,7 +84,7 @@ extern const struct cmd_entry *const cmd_table[];
 
 extern const struct cmd_entry cmd_state_entry, cmd_rebuild_entry, cmd_builds_entry,
     cmd_versions_entry, cmd_logs_entry, cmd_confirm_entry, cmd_promote_entry, cmd_rollback_entry,
-    cmd_deploys_entry, cmd_freeze_entry, cmd_unfreeze_entry, cmd_events_entry;
+    cmd_deploys_entry, cmd_freeze_entry, cmd_unfreeze_entry, cmd_backup_entry, cmd_events_entry;
 
 /* The command called name, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

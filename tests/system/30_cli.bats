@@ -48,7 +48,7 @@ no_sanitizer_reports() {
 @test "help, command help, man page; usage errors exit 2 with the usage on stderr" {
 	run "$SANDO" --help
 	[ "$status" -eq 0 ]
-	for c in state rebuild promote rollback confirm freeze unfreeze logs builds deploys versions events; do
+	for c in state rebuild promote rollback confirm freeze unfreeze backup logs builds deploys versions events; do
 		grep -q "^  $c " <<<"$output"
 	done
 	run "$SANDO" promote --help
@@ -58,7 +58,7 @@ no_sanitizer_reports() {
 	run "$SANDO" --man
 	[ "$status" -eq 0 ]
 	[ "${lines[0]%% *}" = .TH ]
-	for c in state rebuild promote rollback confirm freeze unfreeze logs builds deploys versions events; do
+	for c in state rebuild promote rollback confirm freeze unfreeze backup logs builds deploys versions events; do
 		grep -q "^\\\\fB$c\\\\fR" <<<"$output"
 	done
 	# the build generated the page from the same table
