@@ -17,6 +17,8 @@ teardown() {
 	[ -z "${TMPFS:-}" ] || umount "$TMPFS" 2>/dev/null || true
 }
 
+SANDO_CLI() { "$(dirname "$SANDOD")/../client/sando" --daemon "$URL" "$@"; }
+
 # bk_config SOURCE [DAEMON-LINES]: a topology with [backup] (local_path
 # $LOCAL, default $WS/backups/backup.sql) and one tier.
 bk_config() {
@@ -148,36 +150,36 @@ expect_ok() {
 	head -c 200000 /dev/urandom >"$WS/src/db.dump"
 	bk_config "file://$WS/src/db.dump"
 	sando_start
-	run "$SANDO" --daemon "$URL" backup fetch
+	run SANDO_CLI backup fetch
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "backup 1: fetch started" ]
 	[ "${lines[1]}" = "backup 1: ok, 200000 bytes, sha256 $(sha256sum "$WS/src/db.dump" | cut -d' ' -f1), in $LOCAL" ]
 	cmp "$WS/src/db.dump" "$LOCAL"
-	run "$SANDO" --daemon "$URL" backup fetch --json
+	run SANDO_CLI backup fetch --json
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.id, .status' | paste -sd' ')" = "2 ok" ]
-	run "$SANDO" --daemon "$URL" backup fetch --no-wait --json
+	run SANDO_CLI backup fetch --no-wait --json
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .backup_id)" = 3 ]
 	wait_backup 3 >/dev/null
-	run "$SANDO" --daemon "$URL" backup list
+	run SANDO_CLI backup list
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "ID"*"STATUS"*"BYTES"*"SHA256"* ]]
 	[[ "${lines[1]}" == "3 "*"ok"*"200000"* ]]
 	[ "${#lines[@]}" = 4 ]
 	# a fetch that fails: exit 1, the daemon's error, the old backup kept
 	rm "$WS/src/db.dump"
-	run "$SANDO" --daemon "$URL" backup fetch
+	run SANDO_CLI backup fetch
 	[ "$status" -eq 1 ]
 	[[ "${lines[1]}" == "backup 4: failed: "*"No such file or directory"* ]]
 	[ -s "$LOCAL" ]
 	# refused by the daemon (400 for a bad action is the client's: exit 2)
-	run "$SANDO" --daemon "$URL" backup frobnicate
+	run SANDO_CLI backup frobnicate
 	[ "$status" -eq 2 ]
 	sando_stop
 	sando_config "$(printf '[[tier]]\nname = "host"\n')"
 	sando_start
-	run "$SANDO" --daemon "$URL" backup fetch
+	run SANDO_CLI backup fetch
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"has no [backup] source"* ]]
 }
