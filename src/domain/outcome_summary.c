@@ -3,14 +3,20 @@
 
 #include <math.h>
 
-/* Append d: whole numbers without decimals, others with one (two digits if tiny). */
+/* Append d: whole numbers (and numbers within 0.05 of one: 0.9997 h reads
+ * "1", not "1.0") without decimals, others with one (two digits if tiny). */
 static void
 add_num(struct strbuf *sb, double d)
 {
-	if (isfinite(d) && d > -1e15 && d < 1e15 && d == (double)(long long)d)
+	int in_range = isfinite(d) && d > -1e15 && d < 1e15;
+	double whole = in_range ? (double)(long long)(d < 0 ? d - 0.5 : d + 0.5) : 0;
+
+	if (in_range && d == (double)(long long)d)
 		strbuf_addf(sb, "%.0f", d);
 	else if (d > 0 && d < 0.05)
 		strbuf_addf(sb, "%.2g", d);
+	else if (in_range && whole != 0 && d - whole < 0.05 && whole - d < 0.05)
+		strbuf_addf(sb, "%.0f", whole);
 	else
 		strbuf_addf(sb, "%.1f", d);
 }

@@ -164,6 +164,10 @@ VARIANT(burn_in_remaining, outcome_blocked_burn_in_remaining(&o, 47, 48),
 VARIANT(burn_in_remaining_fraction, outcome_blocked_burn_in_remaining(&o, 0.5, 48),
     "{'status':'blocked','reason':{'kind':'burn_in_remaining','hours':0.5,'total':48}}",
     "burn-in: 0.5 h left", OUTCOME_YELLOW)
+/* a clock started seconds ago: one hour left, not "1.0" */
+VARIANT(burn_in_remaining_almost_whole, outcome_blocked_burn_in_remaining(&o, 0.9997, 1),
+    "{'status':'blocked','reason':{'kind':'burn_in_remaining','hours':0.9997,'total':1}}",
+    "burn-in: 1 h left", OUTCOME_YELLOW)
 VARIANT(burn_in_clock_not_started, outcome_blocked_burn_in_clock_not_started(&o),
     "{'status':'blocked','reason':{'kind':'burn_in_clock_not_started'}}",
     "burn-in clock not started", OUTCOME_YELLOW)
